@@ -1,0 +1,165 @@
+"""Mutual Aid Exchange: the Flask application factory."""
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+
+from app.config import Config
+from app.extensions import csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: type | dict | None = None) -> Flask:
+    """Build the app. `config` is a Config class or a dict of overrides (tests)."""
+    app = Flask(__name__, instance_path=str(ROOT / "instance"), instance_relative_config=True,
+                template_folder=str(ROOT / "templates"), static_folder="static")
+    app.config.from_object(Config)
+    if isinstance(config, type):
+        app.config.from_object(config)
+    elif isinstance(config, dict):
+        app.config.update(config)
+    _finish_config(app)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    from app import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'mutual_aid.sqlite'}"
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgres://"):
+        uri = "postgresql://" + uri[len("postgres://"):]
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    if not app.config.get("SECRET_KEY"):
+        if app.config["APP_ENV"] == "production":
+            raise RuntimeError("SECRET_KEY must be set in production (APP_ENV=production).")
+        # Development: a random key kept in instance/ so sessions survive a restart.
+        key_file = Path(app.instance_path) / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_hex(32))
+            key_file.chmod(0o600)
+        app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def register_extensions(app: Flask) -> None:
+    from app.models import User  # noqa: F401 - models must be imported before migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "app" / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        # The id carries the user's session token, rotated at logout and password change.
+        uid, _, token = (user_id or "").partition(":")
+        if not uid.isdigit() or not token:
+            return None
+        user = db.session.get(User, int(uid))
+        if user is None or not secrets.compare_digest(user.session_token, token) or not user.can_log_in:
+            return None
+        return user
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.account.views import bp as account_bp
+    from app.admin.views import bp as admin_bp
+    from app.auth.views import bp as auth_bp
+    from app.coord.views import bp as coord_bp
+    from app.main.views import bp as main_bp
+    from app.posts.views import bp as posts_bp
+
+    for bp in (main_bp, auth_bp, account_bp, posts_bp, coord_bp, admin_bp):
+        app.register_blueprint(bp)
+    from app.web import require_login_unless_public
+
+    app.before_request(require_login_unless_public)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    def render(code: int, title: str, message: str):
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_e):
+        return render(400, "Please try again", "This form had expired. Go back, reload the page and send it again.")
+
+    @app.errorhandler(400)
+    def bad_request(_e):
+        return render(400, "Something was wrong with that request", "Go back and try again.")
+
+    @app.errorhandler(403)
+    def forbidden(_e):
+        return render(403, "Not allowed", "You don't have permission to do that.")
+
+    @app.errorhandler(404)
+    def not_found(_e):
+        return render(404, "Page not found", "We couldn't find that page. It may have been removed.")
+
+    @app.errorhandler(405)
+    def not_allowed(_e):
+        return render(405, "Not allowed", "That action can't be done this way.")
+
+    @app.errorhandler(409)
+    def conflict(e):
+        return render(409, "That can't be done now", getattr(e, "description", "") or "The item changed; reload and try again.")
+
+    @app.errorhandler(413)
+    def too_large(_e):
+        return render(413, "Too much data", "That was more than we can accept. Shorten it and try again.")
+
+    @app.errorhandler(429)
+    def too_many(_e):
+        return render(429, "Too many attempts", "Please wait a minute before trying again.")
+
+    @app.errorhandler(500)
+    def server_error(_e):
+        db.session.rollback()
+        return render(500, "Something went wrong", "Sorry, that didn't work. Nothing you saved before was lost.")
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'self'",
+        )
+        if request.endpoint and request.endpoint.startswith(("auth.", "account.")):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app.models.posts import CATEGORIES, DESTINATION_KINDS, URGENCIES
+    from app.timeutil import utc_to_local
+
+    @app.template_filter("local")
+    def local(value, fmt="%a %b %-d, %-I:%M %p"):
+        return utc_to_local(value).strftime(fmt) if value else ""
+
+    @app.context_processor
+    def globals_():
+        return {"CATEGORIES": CATEGORIES, "URGENCIES": URGENCIES, "DESTINATION_KINDS": DESTINATION_KINDS}

@@ -1,0 +1,43 @@
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from app.coord.forms import RoleForm
+from app.extensions import db
+from app.models import User
+from app.models.users import ROLE_LABELS, ROLES
+from app.services import NotAllowed, ServiceError, accounts
+from app.web import roles_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/users")
+@roles_required("admin")
+def users():
+    q = (request.args.get("q") or "").strip()[:80]
+    stmt = select(User)
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(func.lower(User.name).like(like), func.lower(User.email).like(like)))
+    people = db.session.scalars(stmt.order_by(User.name).limit(100)).all()
+    return render_template("admin/users.html", people=people, q=q, roles=ROLES, role_labels=ROLE_LABELS, form=RoleForm())
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@roles_required("admin")
+def set_role(user_id: int):
+    target = db.session.get(User, user_id)
+    if target is None:
+        abort(404)
+    if not RoleForm().validate_on_submit():
+        abort(400)
+    try:
+        accounts.set_role(current_user, target, request.form.get("role", ""))
+    except NotAllowed:
+        abort(403)
+    except ServiceError as err:
+        flash(err.message, "error")
+    else:
+        flash(f"{target.name} is now {ROLE_LABELS[target.role].lower()}.", "success")
+    return redirect(url_for("admin.users", q=request.form.get("q", "")))

@@ -1,0 +1,29 @@
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
+
+
+class SignupForm(FlaskForm):
+    name = StringField("Your name", validators=[DataRequired("Tell us your name."), Length(max=80)])
+    email = EmailField("Email", validators=[DataRequired("Enter your email address."),
+                                            Email("Enter a valid email address.", check_deliverability=False),
+                                            Length(max=254)])
+    zip_code = StringField("ZIP code (optional)", validators=[Optional(), Regexp(r"^\d{5}$", message="Enter a 5-digit US ZIP code.")],
+                           description="Used to show how far requests are from you. Never shown to others.")
+    password = PasswordField("Password", validators=[DataRequired("Choose a password."), Length(min=10, max=200, message="Use at least 10 characters.")])
+    confirm = PasswordField("Repeat password", validators=[DataRequired("Repeat your password."), EqualTo("password", "The passwords don't match.")])
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired("Enter your email address.")])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired("Enter your email address."),
+                                            Email("Enter a valid email address.", check_deliverability=False)])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired("Choose a password."), Length(min=10, max=200, message="Use at least 10 characters.")])
+    confirm = PasswordField("Repeat new password", validators=[DataRequired("Repeat your password."), EqualTo("password", "The passwords don't match.")])

@@ -1,0 +1,77 @@
+"""Configuration: every setting comes from an environment variable with a safe default.
+
+The README's configuration table lists them; keep the two in step.
+"""
+import os
+from pathlib import Path
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+class Config:
+    APP_ENV = os.environ.get("APP_ENV", "development")
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Mail: without MAIL_SERVER, email is printed to the console (development).
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = _int("MAIL_PORT", 25)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_USE_TLS = _bool("MAIL_USE_TLS")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Mutual Aid Exchange <no-reply@localhost>")
+    MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 8)
+
+    # Places: offline ZIP centroids always; an online geocoder for street addresses only if set.
+    GEOCODER = os.environ.get("GEOCODER", "")  # "" (offline only) or "nominatim"
+    GEOCODER_USER_AGENT = os.environ.get("GEOCODER_USER_AGENT", "mutual-aid-exchange")
+    COMMUNITY_TZ = os.environ.get("COMMUNITY_TZ", "America/Chicago")
+
+    POST_LIFETIME_DAYS = _int("POST_LIFETIME_DAYS", 30)
+    POST_EXPIRY_WARNING_DAYS = _int("POST_EXPIRY_WARNING_DAYS", 3)
+    POSTS_PER_PAGE = _int("POSTS_PER_PAGE", 20)
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+
+    # OWASP ASVS: scrypt N=2^15, r=8, p=3 (werkzeug's default p=1 is too weak).
+    PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt:32768:8:3")
+    PASSWORD_RESET_MAX_AGE = 30 * 60
+
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    RESET_RATE_LIMIT = os.environ.get("RESET_RATE_LIMIT", "5 per minute;20 per hour")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = APP_ENV == "production"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    MAX_CONTENT_LENGTH = 1024 * 1024
+
+
+class TestConfig(Config):
+    TESTING = True
+    APP_ENV = "testing"
+    SECRET_KEY = "test-secret-key"
+    SESSION_COOKIE_SECURE = False
+    # Cheap hashing keeps the suite fast; a test checks the production default separately.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    MAIL_SERVER = None
+    GEOCODER = ""
+    BASE_URL = "http://localhost"
+
+
+def instance_path() -> Path:
+    return Path(__file__).resolve().parent.parent / "instance"

@@ -1,0 +1,156 @@
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.timeutil import utcnow
+
+KINDS = ("need", "offer")
+CATEGORIES = {
+    "rides": "Rides",
+    "food": "Food",
+    "skills": "Skills & workshops",
+    "emergency_funds": "Emergency funds",
+    "peer_support": "Peer support",
+    "household_items": "Household items",
+}
+# What one unit of quantity or capacity means in each category.
+UNITS = {
+    "rides": ("seat", "seats"),
+    "food": ("meal", "meals"),
+    "skills": ("place", "places"),
+    "emergency_funds": ("dollar", "dollars"),
+    "peer_support": ("place", "places"),
+    "household_items": ("item", "items"),
+}
+URGENCIES = {0: "Whenever", 1: "This week", 2: "Within 48 hours", 3: "Today"}
+STATUSES = ("open", "withdrawn", "fulfilled", "expired")
+DESTINATION_KINDS = {
+    "medical": "Medical appointment",
+    "work": "Work or interview",
+    "support_meeting": "Support meeting",
+    "errands": "Errands",
+}
+FUND_PURPOSES = {"rent": "Rent", "utilities": "Utilities", "medical": "Medical", "other": "Other"}
+OFFER_FORMATS = {"individual": "One to one", "group": "Workshop or group (several places)"}
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class Post(db.Model):
+    """A need or an offer. Exact place fields are private: pages show town and distance bucket."""
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        Index("ix_posts_browse", "status", "kind", "category", "expires_at"),
+        Index("ix_posts_geo", "cell_lat", "cell_lon"),
+        Index("ix_posts_owner_status", "owner_id", "status"),
+        CheckConstraint("kind in ('need', 'offer')", name="ck_posts_kind"),
+        CheckConstraint("quantity > 0", name="ck_posts_quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(5))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    category: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(String(120))
+    details: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(12), default="open")
+
+    zip_code: Mapped[str] = mapped_column(String(5))
+    town: Mapped[str] = mapped_column(String(80))
+    state: Mapped[str] = mapped_column(String(2))
+    street_address: Mapped[str | None] = mapped_column(String(200))  # private
+    lat: Mapped[float]  # private: exact
+    lon: Mapped[float]  # private: exact
+    cell_lat: Mapped[float]  # public ~1 km cell: all distances shown are computed from it
+    cell_lon: Mapped[float]
+
+    # Units: a need's quantity, an offer's capacity (seats, meals, places, dollars, items).
+    quantity: Mapped[int] = mapped_column(default=1)
+    urgency: Mapped[int] = mapped_column(default=0, index=True)  # needs only: 0..3
+    duration_min: Mapped[int] = mapped_column(default=60)  # needs
+    flexible: Mapped[bool] = mapped_column(default=False)  # needs: no dated window
+    radius_miles: Mapped[float | None]  # offers: how far the helper travels
+    offer_format: Mapped[str | None] = mapped_column(String(12))  # skills / peer support offers
+
+    # Rides
+    pickup_area: Mapped[str | None] = mapped_column(String(80))
+    destination_kind: Mapped[str | None] = mapped_column(String(20))
+    appointment_at: Mapped[datetime | None]
+    return_trip: Mapped[bool] = mapped_column(default=False)
+    # Emergency funds (needs): the amount is `quantity` dollars
+    fund_purpose: Mapped[str | None] = mapped_column(String(12))
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    expires_at: Mapped[datetime]
+    expiry_warned_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    owner = relationship("User", foreign_keys=[owner_id], lazy="raise_on_sql")
+    created_by = relationship("User", foreign_keys=[created_by_id], lazy="raise_on_sql")
+    windows: Mapped[list["PostWindow"]] = relationship(
+        back_populates="post", cascade="all, delete-orphan", order_by="PostWindow.start_at"
+    )
+    weekly_slots: Mapped[list["WeeklySlot"]] = relationship(
+        back_populates="post", cascade="all, delete-orphan", order_by="(WeeklySlot.day, WeeklySlot.start_min)"
+    )
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORIES.get(self.category, self.category)
+
+    @property
+    def urgency_label(self) -> str:
+        return URGENCIES.get(self.urgency, "Whenever")
+
+    @property
+    def unit_label(self) -> str:
+        singular, plural = UNITS.get(self.category, ("unit", "units"))
+        return singular if self.quantity == 1 else plural
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+    def __repr__(self) -> str:
+        return f"<Post {self.id} {self.kind}>"
+
+
+class PostWindow(db.Model):
+    """A dated window (naive UTC)."""
+
+    __tablename__ = "post_windows"
+    __table_args__ = (CheckConstraint("end_at > start_at", name="ck_window_order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    post: Mapped[Post] = relationship(back_populates="windows")
+
+
+class WeeklySlot(db.Model):
+    """A weekly slot in the community's wall-clock time; end <= start runs past midnight."""
+
+    __tablename__ = "weekly_slots"
+    __table_args__ = (
+        CheckConstraint("day between 0 and 6", name="ck_slot_day"),
+        CheckConstraint("start_min between 0 and 1439 and end_min between 0 and 1439", name="ck_slot_minutes"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    day: Mapped[int]  # 0 = Monday
+    start_min: Mapped[int]
+    end_min: Mapped[int]
+    post: Mapped[Post] = relationship(back_populates="weekly_slots")
+
+    @property
+    def label(self) -> str:
+        from app.timeutil import minutes_to_hhmm
+
+        return f"{DAY_LABELS[self.day]} {minutes_to_hhmm(self.start_min)}–{minutes_to_hhmm(self.end_min)}"

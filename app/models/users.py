@@ -1,0 +1,61 @@
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.timeutil import utcnow
+
+ROLES = ("member", "resident", "coordinator", "admin")
+ROLE_LABELS = {"member": "Member", "resident": "Resident", "coordinator": "Coordinator", "admin": "Admin"}
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A resident created by a coordinator may have no email and then cannot log in.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="member", index=True)
+    phone: Mapped[str | None] = mapped_column(String(30))
+    zip_code: Mapped[str | None] = mapped_column(String(5))
+    town: Mapped[str | None] = mapped_column(String(80))
+    state: Mapped[str | None] = mapped_column(String(2))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    # Rotated at logout and password change: a copied session cookie stops working.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_token)
+    # Rotated when a reset link is used, so each link works once.
+    reset_nonce: Mapped[str] = mapped_column(String(64), default=new_token)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def first_name(self) -> str:
+        return (self.name or "").split(" ")[0]
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.role in ("coordinator", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def can_log_in(self) -> bool:
+        return bool(self.email and self.password_hash)
+
+    def __repr__(self) -> str:  # no personal data in logs
+        return f"<User {self.id}>"

@@ -1,0 +1,154 @@
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.extensions import db
+from app.models import Post, User
+from app.posts.forms import BrowseForm, PostForm
+from app.services import NotAllowed, ServiceError, geo
+from app.services import posts as post_service
+from app.timeutil import community_zone
+from app.web import form_error, public, safe_next
+
+bp = Blueprint("posts", __name__)
+
+
+def _viewer_origin(near_zip: str | None = None) -> tuple[float, float] | None:
+    if near_zip:
+        place = geo.lookup_zip(near_zip)
+        if place:
+            return geo.coarse_cell(place.lat, place.lon)
+    if current_user.is_authenticated and current_user.lat is not None:
+        return geo.coarse_cell(current_user.lat, current_user.lon)
+    return None
+
+
+@bp.route("/browse")
+@public
+def browse():
+    form = BrowseForm(request.args)
+    valid = form.validate()
+    near = form.near.data if valid else None
+    if valid and near and geo.lookup_zip(near) is None:
+        form.near.errors.append(f"We don't know ZIP {near}.")
+        near = None
+    origin = _viewer_origin(near)
+    filters = post_service.BrowseFilters(
+        kind=form.kind.data if form.kind.data in ("need", "offer") else "need",
+        category=form.category.data or None,
+        q=(form.q.data or "")[:100] if valid else "",
+        within_miles=float(form.within.data) if form.within.data and origin else None,
+        origin=origin,
+        min_urgency=int(form.urgency.data) if form.urgency.data else None,
+        sort=form.sort.data if form.sort.data in post_service.SORTS else "urgency",
+        page=form.page.data or 1 if valid else 1,
+        per_page=current_app.config["POSTS_PER_PAGE"],
+    )
+    result = post_service.browse(filters)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("posts/browse.html", form=form, result=result, filters=filters, args=args,
+                           has_origin=origin is not None)
+
+
+def _get_post(post_id: int) -> Post:
+    post = db.session.get(Post, post_id)
+    if post is None:
+        abort(404)
+    return post
+
+
+@bp.route("/posts/<int:post_id>")
+@public
+def detail(post_id: int):
+    post = _get_post(post_id)
+    manager = current_user.is_authenticated and post_service.can_manage(current_user, post)
+    if not post.is_open and not manager:
+        abort(404)
+    distance = post_service.public_distance(post, _viewer_origin())
+    return render_template("posts/detail.html", post=post, manager=manager, distance=distance,
+                           is_owner=current_user.is_authenticated and post.owner_id == current_user.id)
+
+
+def _new_post(kind: str, owner: User | None, template_args: dict):
+    form = PostForm()
+    form.meta_kind = kind
+    if request.method == "GET":
+        zip_source = owner or current_user
+        form.zip_code.data = zip_source.zip_code
+    if form.validate_on_submit():
+        try:
+            post = post_service.create_post(current_user, form.to_input(kind), owner=owner)
+        except NotAllowed:
+            abort(403)
+        except ServiceError as err:
+            form_error(form, err)
+        else:
+            flash("Your request is posted. We're looking for a match." if kind == "need" else "Thank you! Your offer is posted.", "success")
+            return redirect(url_for("posts.detail", post_id=post.id))
+    return render_template("posts/form.html", form=form, kind=kind, editing=False, **template_args), (200 if request.method == "GET" or not form.errors else 422)
+
+
+@bp.route("/posts/new", methods=["GET", "POST"])
+def new():
+    kind = request.args.get("kind", "need")
+    if kind not in ("need", "offer"):
+        abort(404)
+    return _new_post(kind, None, {"owner": None})
+
+
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+def edit(post_id: int):
+    post = _get_post(post_id)
+    if not post_service.can_manage(current_user, post):
+        abort(403)
+    if not post.is_open:
+        flash("This post is closed and can no longer be edited.", "info")
+        return redirect(url_for("posts.detail", post_id=post.id))
+    form = PostForm()
+    form.meta_kind = post.kind
+    if request.method == "GET":
+        form.fill_from(post, community_zone())
+    elif form.validate_on_submit():
+        try:
+            post_service.update_post(current_user, post, form.to_input(post.kind))
+        except NotAllowed:
+            abort(403)
+        except ServiceError as err:
+            db.session.rollback()
+            form_error(form, err)
+        else:
+            flash("Your changes are saved.", "success")
+            return redirect(url_for("posts.detail", post_id=post.id))
+    return render_template("posts/form.html", form=form, kind=post.kind, editing=True, post=post, owner=None)
+
+
+def _close_action(post_id: int, action, done_message: str):
+    post = _get_post(post_id)
+    try:
+        action(current_user, post)
+    except NotAllowed:
+        abort(403)
+    except ServiceError as err:
+        abort(409, description=err.message)
+    flash(done_message, "success")
+    return redirect(safe_next(request.form.get("next")) or url_for("posts.mine"))
+
+
+@bp.route("/posts/<int:post_id>/withdraw", methods=["POST"])
+def withdraw(post_id: int):
+    return _close_action(post_id, post_service.withdraw_post, "The post is withdrawn.")
+
+
+@bp.route("/posts/<int:post_id>/fulfilled", methods=["POST"])
+def fulfilled(post_id: int):
+    return _close_action(post_id, post_service.mark_fulfilled, "Marked as fulfilled. Thank you!")
+
+
+@bp.route("/posts/<int:post_id>/renew", methods=["POST"])
+def renew(post_id: int):
+    return _close_action(post_id, post_service.renew_post, "The post stays up for another while.")
+
+
+@bp.route("/posts/mine")
+def mine():
+    posts = post_service.posts_of([current_user.id])
+    return render_template("posts/mine.html", posts=posts)

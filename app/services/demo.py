@@ -1,0 +1,177 @@
+"""A believable St. Croix Valley community for trying the site (`flask seed-demo`).
+
+Idempotent: a second run changes nothing and prints the same logins. Passwords are random per
+install (there is no default password) and kept in instance/demo-logins.txt.
+"""
+import random
+import secrets
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Post, User
+from app.services import accounts, geo
+from app.services.posts import PostInput, _apply
+from app.timeutil import community_zone, utc_to_local, utcnow
+
+DEMO_DOMAIN = "demo.mutualaid.example"
+TOWNS = [("Stillwater", "55082"), ("Hudson", "54016"), ("River Falls", "54022"), ("New Richmond", "54017"),
+         ("Bayport", "55003"), ("Lake Elmo", "55042"), ("Somerset", "54025"), ("Osceola", "54020"),
+         ("Prescott", "54021"), ("Baldwin", "54002"), ("Afton", "55001"), ("Roberts", "54023")]
+FIRST = ["Ana", "Ben", "Carla", "Dev", "Erin", "Femi", "Grace", "Hector", "Ines", "Jon", "Kay", "Luis", "Maya", "Nate",
+         "Olga", "Pat", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Vic", "Wes", "Xena", "Yusuf", "Zoe", "Abe", "Bea",
+         "Cal", "Dina", "Eli", "Fay", "Gus", "Hana", "Ike", "Jade", "Kurt", "Lena", "Moe", "Nia"]
+LAST = ["Lindqvist", "Olson", "Nguyen", "Hanson", "Garcia", "Berg", "Johnson", "Yang", "Peterson", "Moua", "Larson",
+        "Schmidt", "Anderson", "Vang", "Nelson", "Carlson"]
+NEEDS = {
+    "rides": [("Ride to a medical appointment in Stillwater", "medical"), ("Ride to a job interview", "work"),
+              ("Lift to my Tuesday support meeting", "support_meeting"), ("Ride to the pharmacy and grocery store", "errands")],
+    "food": [("Groceries for my family this week", None), ("Hot meals for a few days after surgery", None),
+             ("Baby formula for my infant", None)],
+    "skills": [("Help writing my resume", None), ("Learn to set up email on my phone", None),
+               ("Help making a monthly budget", None)],
+    "emergency_funds": [("Short on rent this month", "rent"), ("Utility shutoff notice", "utilities"),
+                        ("Prescription copay", "medical")],
+    "peer_support": [("Looking for a recovery support group", None), ("Single parent looking for support", None)],
+    "household_items": [("Need a bed frame", None), ("Winter coat and boots", None), ("Pots and pans for a new apartment", None)],
+}
+OFFERS = {
+    "rides": ["Can drive people to medical appointments", "Weekday morning rides to work or interviews",
+              "Evening rides to support meetings", "Weekend errand and grocery runs"],
+    "food": ["Home-cooked meals to share", "Garden produce to give away", "Grocery runs from the food shelf"],
+    "skills": ["Resume writing and interview practice", "Computer and phone basics tutoring",
+               "Budgeting workshop for beginners", "Sewing and mending lessons"],
+    "emergency_funds": ["Monthly pledge toward rent emergencies", "Pledge for utility bills"],
+    "peer_support": ["Peer-led recovery support group", "Parents peer support circle"],
+    "household_items": ["Bed frame and dresser to give away", "Winter coats to donate", "Kitchen starter kits"],
+}
+
+
+def _logins_file() -> Path:
+    return Path(current_app.instance_path) / "demo-logins.txt"
+
+
+def _read_logins() -> list[tuple[str, str, str]]:
+    path = _logins_file()
+    if not path.exists():
+        return []
+    return [tuple(line.split("\t")) for line in path.read_text().splitlines() if line.count("\t") == 2]
+
+
+def seed(seed_value: int = 7) -> tuple[list[tuple[str, str, str]], bool]:
+    """Create the demo community unless it exists. Returns (logins, created)."""
+    marker = f"coordinator@{DEMO_DOMAIN}"
+    if accounts.find_by_email(marker) is not None:
+        return _read_logins(), False
+    rng = random.Random(seed_value)
+    logins = []
+
+    def person(name, email, role, town_zip, password=None):
+        user = User(name=name, email=email, role=role, created_at=utcnow() - timedelta(days=rng.randint(5, 200)))
+        # Members who are not demo logins get an unguessable password nobody knows.
+        user.password_hash = accounts.hash_password(password or secrets.token_urlsafe(24)) if email else None
+        place = geo.locate(town_zip)
+        user.zip_code, user.town, user.state, user.lat, user.lon = place.zip_code, place.town, place.state, place.lat, place.lon
+        db.session.add(user)
+        return user
+
+    for role, email, zip_code, name in (("admin", f"admin@{DEMO_DOMAIN}", "55082", "Avery Admin"),
+                                        ("coordinator", marker, "54016", "Casey Lindgren"),
+                                        ("member", f"neighbor@{DEMO_DOMAIN}", "54022", "Morgan Ellis")):
+        password = secrets.token_urlsafe(9)
+        person(name, email, role, zip_code, password)
+        logins.append((role, email, password))
+    db.session.flush()
+    coordinator = accounts.find_by_email(marker)
+    members = []
+    for i in range(38):
+        town, zip_code = TOWNS[i % len(TOWNS)]
+        name = f"{FIRST[i]} {LAST[i % len(LAST)]}"
+        members.append(person(name, f"{FIRST[i].lower()}.{LAST[i % len(LAST)].lower()}@{DEMO_DOMAIN}", "member", zip_code))
+    resident = User(name="Jordan Reyes", email=None, role="resident", created_by_id=coordinator.id)
+    db.session.add(resident)
+    place = geo.locate("55082")
+    resident.zip_code, resident.town, resident.state, resident.lat, resident.lon = place.zip_code, place.town, place.state, place.lat, place.lon
+    db.session.flush()
+
+    zone = community_zone()
+    today = utc_to_local(utcnow(), zone).date()
+    lifetime = current_app.config["POST_LIFETIME_DAYS"]
+
+    def add(owner, data, created_by=None, age_days=0):
+        post = Post(owner_id=owner.id, created_by_id=(created_by or owner).id,
+                    created_at=utcnow() - timedelta(days=age_days, hours=rng.randint(0, 20)),
+                    expires_at=utcnow() + timedelta(days=lifetime - age_days))
+        _apply(post, data)
+        db.session.add(post)
+
+    def window(days_ahead, hour, hours):
+        day = today + timedelta(days=days_ahead)
+        start = datetime.combine(day, time(hour, 0))
+        return start, start + timedelta(hours=hours)
+
+    count = 0
+    for category, items in OFFERS.items():
+        for title in items:
+            for _ in range(2):
+                owner = rng.choice(members)
+                weekly = [] if rng.random() < 0.2 else [
+                    (d, h * 60, (h + rng.choice([2, 3, 4])) * 60) for d, h in
+                    zip(rng.sample(range(7), rng.choice([1, 2, 3])), rng.choices([8, 9, 13, 17, 18], k=3))]
+                capacity = {"rides": rng.choice([1, 2, 3]), "food": rng.choice([4, 10, 20]), "skills": rng.choice([1, 8, 12]),
+                            "emergency_funds": rng.choice([50, 100, 250, 500]), "peer_support": rng.choice([6, 10, 12]),
+                            "household_items": rng.choice([1, 2, 5])}[category]
+                add(owner, PostInput(kind="offer", category=category, title=title, details=_offer_details(category),
+                                     zip_code=owner.zip_code, quantity=capacity,
+                                     radius_miles=10000.0 / 1609 if category == "emergency_funds" else float(rng.choice([5, 10, 15, 25])),
+                                     offer_format="group" if category in ("skills", "peer_support") and capacity > 4 else
+                                     ("individual" if category in ("skills", "peer_support") else None),
+                                     weekly=weekly), age_days=rng.randint(0, 20))
+                count += 1
+    needers = members + [resident]
+    while count < 80:
+        category = rng.choice(list(NEEDS))
+        title, extra = rng.choice(NEEDS[category])
+        owner = rng.choice(needers)
+        flexible = rng.random() < 0.3
+        windows = [] if flexible else [window(rng.randint(1, 12), rng.choice([9, 10, 13, 15, 17]), rng.choice([2, 3]))]
+        quantity = rng.choice([100, 150, 250, 400]) if category == "emergency_funds" else (rng.choice([1, 2, 3]) if category == "food" else 1)
+        appointment = windows[0][0] + timedelta(minutes=30) if category == "rides" and windows else None
+        add(owner, PostInput(kind="need", category=category, title=title, details=_need_details(category),
+                             zip_code=owner.zip_code, quantity=quantity, urgency=rng.choice([0, 0, 1, 1, 2, 3]),
+                             duration_min=rng.choice([60, 60, 90, 120]), flexible=flexible, windows=windows,
+                             destination_kind=extra if category == "rides" else None,
+                             appointment_at=appointment, return_trip=category == "rides" and rng.random() < 0.5,
+                             pickup_area="Near downtown" if category == "rides" else None,
+                             fund_purpose=extra if category == "emergency_funds" else None),
+            created_by=coordinator if owner is resident else None, age_days=rng.randint(0, 14))
+        count += 1
+    db.session.commit()
+    _logins_file().write_text("".join(f"{r}\t{e}\t{p}\n" for r, e, p in logins))
+    _logins_file().chmod(0o600)
+    return logins, True
+
+
+def _need_details(category: str) -> str:
+    return {
+        "rides": "I don't drive right now. Happy to chip in for gas.",
+        "food": "Anything helps; no allergies in the house.",
+        "skills": "An hour or two would make a big difference.",
+        "emergency_funds": "A coordinator can confirm the bill.",
+        "peer_support": "Evenings work best for me.",
+        "household_items": "I can pick up if it's not too far.",
+    }[category]
+
+
+def _offer_details(category: str) -> str:
+    return {
+        "rides": "Clean car, no smoking. Let me know about wheelchairs or car seats.",
+        "food": "Made fresh; tell me about allergies.",
+        "skills": "Patient and friendly, beginners welcome.",
+        "emergency_funds": "Paid to the landlord or company through the fund.",
+        "peer_support": "Confidential, peer-led, everyone welcome.",
+        "household_items": "Pick up or I can drop off nearby.",
+    }[category]

@@ -1,0 +1,113 @@
+"""Places: offline ZIP centroids, optional online geocoding, coarse cells and distance buckets."""
+import logging
+import math
+import re
+import threading
+from dataclasses import dataclass
+
+from flask import current_app
+
+from app.services import FieldError
+
+log = logging.getLogger(__name__)
+EARTH_RADIUS_MI = 3958.7613
+EARTH_RADIUS_KM = 6371.0088
+CELL_DEG = 0.01  # about 1.1 km north-south
+BUCKETS = ((2, "Under 2 mi"), (5, "2–5 mi"), (10, "5–10 mi"), (25, "10–25 mi"))
+ZIP_RE = re.compile(r"^\d{5}$")
+
+_zip_index: dict[str, tuple[float, float, str, str]] | None = None
+_zip_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Place:
+    zip_code: str
+    town: str
+    state: str
+    lat: float
+    lon: float
+
+
+def _load_zip_index() -> dict[str, tuple[float, float, str, str]]:
+    """ZIP -> (lat, lon, town, state) from the `zipcodes` package's bundled data, loaded once."""
+    global _zip_index
+    if _zip_index is None:
+        with _zip_lock:
+            if _zip_index is None:
+                import zipcodes
+
+                index = {}
+                for row in zipcodes.list_all():
+                    try:
+                        index[row["zip_code"]] = (float(row["lat"]), float(row["long"]), row["city"].title(), row["state"])
+                    except (TypeError, ValueError):
+                        continue
+                _zip_index = index
+    return _zip_index
+
+
+def lookup_zip(zip_code: str) -> Place | None:
+    """The centroid and town of a US ZIP code, or None if it is not a known ZIP."""
+    zip_code = (zip_code or "").strip()
+    if not ZIP_RE.match(zip_code):
+        return None
+    row = _load_zip_index().get(zip_code)
+    if row is None:
+        return None
+    lat, lon, town, state = row
+    return Place(zip_code, town, state, lat, lon)
+
+
+def locate(zip_code: str, street_address: str | None = None) -> Place:
+    """Where a post or member is: the ZIP centroid, refined by an online geocoder if configured.
+
+    Raises FieldError("zip_code") for an unknown ZIP. The online geocoder is optional and any
+    failure of it falls back to the ZIP centroid, so posting never depends on the network.
+    """
+    zip_code = (zip_code or "").strip()
+    if not ZIP_RE.match(zip_code):
+        raise FieldError("zip_code", "Enter a 5-digit US ZIP code.")
+    place = lookup_zip(zip_code)
+    if place is None:
+        raise FieldError("zip_code", f"We don't know ZIP {zip_code}.")
+    if street_address and current_app.config.get("GEOCODER"):
+        refined = _geocode_online(f"{street_address}, {place.town}, {place.state} {zip_code}")
+        if refined and haversine_miles(place.lat, place.lon, *refined) < 30:
+            return Place(zip_code, place.town, place.state, refined[0], refined[1])
+    return place
+
+
+def _geocode_online(query: str) -> tuple[float, float] | None:
+    try:
+        from geopy.geocoders import get_geocoder_for_service
+
+        cls = get_geocoder_for_service(current_app.config["GEOCODER"])
+        geocoder = cls(user_agent=current_app.config["GEOCODER_USER_AGENT"], timeout=5)
+        result = geocoder.geocode(query, country_codes="us") if cls.__name__ == "Nominatim" else geocoder.geocode(query)
+        return (result.latitude, result.longitude) if result else None
+    except Exception:  # noqa: BLE001 - any geocoder failure falls back to the ZIP centroid
+        log.warning("online geocoder failed; using the ZIP centroid")
+        return None
+
+
+def coarse_cell(lat: float, lon: float) -> tuple[float, float]:
+    """The centre of the ~1 km grid cell holding a point: what every public distance uses."""
+    cell_lat = (math.floor(lat / CELL_DEG) + 0.5) * CELL_DEG
+    lon_step = CELL_DEG / max(math.cos(math.radians(cell_lat)), 0.01)
+    cell_lon = (math.floor(lon / lon_step) + 0.5) * lon_step
+    return round(cell_lat, 5), round(cell_lon, 5)
+
+
+def haversine_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_MI * math.asin(math.sqrt(min(a, 1.0)))
+
+
+def distance_bucket(miles: float) -> str:
+    for limit, label in BUCKETS:
+        if miles < limit:
+            return label
+    return "Over 25 mi"

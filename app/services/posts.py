@@ -1,0 +1,342 @@
+"""Needs and offers: posting, editing, closing, expiry, and browsing with fuzzy search."""
+import logging
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from rapidfuzz import fuzz, process, utils
+from sqlalchemy import and_, func, select
+
+from app.extensions import db
+from app.models import Post, PostWindow, User, WeeklySlot
+from app.models.posts import CATEGORIES, DESTINATION_KINDS, FUND_PURPOSES, KINDS, OFFER_FORMATS
+from app.services import FieldError, NotAllowed, ServiceError
+from app.services import geo
+from app.services.mail import queue_email
+from app.timeutil import community_zone, local_to_utc, utcnow
+
+log = logging.getLogger(__name__)
+MAX_DETAILS = 2000
+FLEXIBLE_DAYS = 14
+
+
+@dataclass
+class PostInput:
+    """What a person typed into the post form, already parsed into Python values.
+
+    Dated windows are (start, end) naive local datetimes in the community's zone; weekly slots
+    are (day 0..6, start minute, end minute) in the same zone.
+    """
+
+    kind: str
+    category: str
+    title: str
+    details: str = ""
+    zip_code: str = ""
+    street_address: str | None = None
+    quantity: int = 1
+    urgency: int = 0
+    duration_min: int = 60
+    flexible: bool = False
+    radius_miles: float | None = None
+    offer_format: str | None = None
+    pickup_area: str | None = None
+    destination_kind: str | None = None
+    appointment_at: datetime | None = None  # local
+    return_trip: bool = False
+    fund_purpose: str | None = None
+    windows: list[tuple[datetime, datetime]] = field(default_factory=list)
+    weekly: list[tuple[int, int, int]] = field(default_factory=list)
+
+
+def can_manage(actor: User, post: Post) -> bool:
+    """The owner, whoever posted it on their behalf, and coordinators may change a post."""
+    return actor.is_authenticated and (
+        post.owner_id == actor.id or post.created_by_id == actor.id or actor.is_coordinator
+    )
+
+
+def _validate(data: PostInput) -> None:
+    if data.kind not in KINDS:
+        raise FieldError("kind", "Choose whether this is a need or an offer.")
+    if data.category not in CATEGORIES:
+        raise FieldError("category", "Choose a category.")
+    if not data.title.strip():
+        raise FieldError("title", "Give your post a short title.")
+    if len(data.details or "") > MAX_DETAILS:
+        raise FieldError("details", f"Details can be at most {MAX_DETAILS:,} characters (you have {len(data.details):,}).")
+    if data.quantity < 1:
+        raise FieldError("quantity", "Enter at least 1.")
+    for i, (start, end) in enumerate(data.windows):
+        if end <= start:
+            raise FieldError(f"windows-{i}", "The end must be after the start.")
+    for i, (_day, start, end) in enumerate(data.weekly):
+        if start == end:
+            raise FieldError(f"weekly-{i}", "A weekly slot needs different start and end times.")
+    if data.kind == "need":
+        if not data.flexible and not data.windows:
+            raise FieldError("windows", "Add at least one date and time, or tick \u201cI'm flexible\u201d.")
+        if data.category == "rides" and data.destination_kind not in DESTINATION_KINDS:
+            raise FieldError("destination_kind", "Choose what kind of place the ride is to.")
+        if data.category == "emergency_funds" and data.fund_purpose not in FUND_PURPOSES:
+            raise FieldError("fund_purpose", "Choose what the money is for.")
+    else:
+        if data.radius_miles is None or not (0 < data.radius_miles <= 100):
+            raise FieldError("radius_miles", "Enter how far you can travel, between 0.5 and 100 miles.")
+        if data.offer_format is not None and data.offer_format not in OFFER_FORMATS:
+            raise FieldError("offer_format", "Choose one to one or a workshop or group.")
+
+
+def _apply(post: Post, data: PostInput) -> None:
+    place = geo.locate(data.zip_code, data.street_address)
+    zone = community_zone()
+    post.kind, post.category = data.kind, data.category
+    post.title, post.details = data.title.strip(), (data.details or "").strip()
+    post.zip_code, post.town, post.state = place.zip_code, place.town, place.state
+    post.street_address = (data.street_address or "").strip() or None
+    post.lat, post.lon = place.lat, place.lon
+    post.cell_lat, post.cell_lon = geo.coarse_cell(place.lat, place.lon)
+    post.quantity = data.quantity
+    is_need = data.kind == "need"
+    post.urgency = data.urgency if is_need else 0
+    post.duration_min = data.duration_min if is_need else 60
+    post.flexible = data.flexible if is_need else False
+    post.radius_miles = None if is_need else data.radius_miles
+    post.offer_format = (data.offer_format or "individual") if not is_need and data.category in ("skills", "peer_support") else None
+    rides = data.category == "rides"
+    post.pickup_area = (data.pickup_area or "").strip() or None if rides else None
+    post.destination_kind = data.destination_kind if rides and is_need else None
+    post.appointment_at = (
+        local_to_utc(data.appointment_at.date(), data.appointment_at.time(), zone)
+        if rides and is_need and data.appointment_at else None
+    )
+    post.return_trip = bool(data.return_trip) if rides and is_need else False
+    post.fund_purpose = data.fund_purpose if data.category == "emergency_funds" and is_need else None
+    post.windows = [
+        PostWindow(start_at=local_to_utc(s.date(), s.time(), zone), end_at=local_to_utc(e.date(), e.time(), zone))
+        for s, e in ([] if post.flexible else data.windows)
+    ]
+    post.weekly_slots = [WeeklySlot(day=d, start_min=s, end_min=e) for d, s, e in ([] if is_need else data.weekly)]
+
+
+def create_post(actor: User, data: PostInput, owner: User | None = None) -> Post:
+    """Post a need or offer for the actor, or, for a coordinator, on behalf of a resident."""
+    owner = owner or actor
+    if owner.id != actor.id:
+        if not actor.is_coordinator:
+            raise NotAllowed("Only coordinators can post on behalf of someone else.")
+        if owner.role != "resident":
+            raise NotAllowed("Coordinators post on behalf of residents only.")
+    _validate(data)
+    post = Post(owner_id=owner.id, created_by_id=actor.id,
+                expires_at=utcnow() + timedelta(days=current_app.config["POST_LIFETIME_DAYS"]))
+    _apply(post, data)
+    db.session.add(post)
+    db.session.commit()
+    log.info("user %s posted %s %s", actor.id, post.kind, post.id)
+    return post
+
+
+def update_post(actor: User, post: Post, data: PostInput) -> Post:
+    if not can_manage(actor, post):
+        raise NotAllowed("You can only edit your own posts.")
+    if not post.is_open:
+        raise ServiceError("This post is closed and can no longer be edited.")
+    data.kind = post.kind  # a need stays a need
+    _validate(data)
+    _apply(post, data)
+    db.session.commit()
+    return post
+
+
+def _close(actor: User, post: Post, status: str) -> Post:
+    if not can_manage(actor, post):
+        raise NotAllowed("You can only change your own posts.")
+    if not post.is_open:
+        raise ServiceError("This post is already closed.")
+    post.status, post.closed_at = status, utcnow()
+    db.session.commit()
+    return post
+
+
+def withdraw_post(actor: User, post: Post) -> Post:
+    return _close(actor, post, "withdrawn")
+
+
+def mark_fulfilled(actor: User, post: Post) -> Post:
+    return _close(actor, post, "fulfilled")
+
+
+def renew_post(actor: User, post: Post) -> Post:
+    """Give an open post a fresh lifetime (linked from the expiry warning)."""
+    if not can_manage(actor, post):
+        raise NotAllowed("You can only renew your own posts.")
+    if not post.is_open:
+        raise ServiceError("This post is closed and can no longer be renewed.")
+    post.expires_at = utcnow() + timedelta(days=current_app.config["POST_LIFETIME_DAYS"])
+    post.expiry_warned_at = None
+    db.session.commit()
+    return post
+
+
+def expire_posts(post_url_for) -> tuple[int, int]:
+    """Close open posts past their expiry and warn owners of posts expiring soon.
+
+    Returns (expired, warned). Residents without email are warned through the coordinator who
+    posted for them. Safe to run as often as you like: each post is warned once.
+    """
+    now = utcnow()
+    expired = db.session.scalars(select(Post).where(Post.status == "open", Post.expires_at <= now)).all()
+    for post in expired:
+        post.status, post.closed_at = "expired", now
+    soon = now + timedelta(days=current_app.config["POST_EXPIRY_WARNING_DAYS"])
+    due = db.session.scalars(
+        select(Post).where(Post.status == "open", Post.expires_at <= soon, Post.expiry_warned_at.is_(None))
+    ).all()
+    people = {u.id: u for u in db.session.scalars(
+        select(User).where(User.id.in_({p.owner_id for p in due} | {p.created_by_id for p in due}))
+    )}
+    warned = 0
+    for post in due:
+        owner = people[post.owner_id]
+        recipient = owner if owner.email else people.get(post.created_by_id)
+        post.expiry_warned_at = now
+        if recipient is None or not recipient.email:
+            continue
+        queue_email(recipient.email, "Your post is about to expire", "post_expiring", kind="post_expiring",
+                    user=recipient, post=post, url=post_url_for(post), on_behalf=recipient.id != owner.id)
+        warned += 1
+    db.session.commit()
+    return len(expired), warned
+
+
+# Browsing --------------------------------------------------------------------------------------
+
+SORTS = {"urgency": "Most urgent", "newest": "Newest", "closest": "Closest"}
+MILES_PER_DEG = 69.0
+
+
+@dataclass
+class BrowseFilters:
+    kind: str = "need"
+    category: str | None = None
+    q: str = ""
+    within_miles: float | None = None
+    origin: tuple[float, float] | None = None  # the viewer's place (lat, lon)
+    min_urgency: int | None = None
+    sort: str = "urgency"
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass
+class BrowseItem:
+    post: Post
+    distance: str | None  # a bucket label, never a number
+
+
+@dataclass
+class BrowsePage:
+    items: list[BrowseItem]
+    total: int
+    page: int
+    pages: int
+
+
+def _distance_sq_expr(origin: tuple[float, float]):
+    """Squared distance in miles^2 from `origin` to a post's public cell (equirectangular)."""
+    lat0, lon0 = origin
+    k = math.cos(math.radians(lat0))
+    dlat = (Post.cell_lat - lat0) * MILES_PER_DEG
+    dlon = (Post.cell_lon - lon0) * (MILES_PER_DEG * k)
+    return dlat * dlat + dlon * dlon
+
+
+def _conditions(f: BrowseFilters) -> list:
+    conds = [Post.status == "open", Post.kind == f.kind, Post.expires_at > utcnow()]
+    if f.category:
+        conds.append(Post.category == f.category)
+    if f.min_urgency is not None and f.kind == "need":
+        conds.append(Post.urgency >= f.min_urgency)
+    if f.origin and f.within_miles:
+        lat0, lon0 = f.origin
+        dlat = f.within_miles / MILES_PER_DEG + 0.01
+        dlon = f.within_miles / (MILES_PER_DEG * max(math.cos(math.radians(lat0)), 0.01)) + 0.02
+        conds += [Post.cell_lat.between(lat0 - dlat, lat0 + dlat), Post.cell_lon.between(lon0 - dlon, lon0 + dlon),
+                  _distance_sq_expr(f.origin) <= f.within_miles ** 2]
+    return conds
+
+
+def _order(f: BrowseFilters) -> list:
+    if f.sort == "closest" and f.origin:
+        return [_distance_sq_expr(f.origin), Post.id.desc()]
+    if f.sort == "newest" or f.kind == "offer":
+        return [Post.created_at.desc(), Post.id.desc()]
+    return [Post.urgency.desc(), Post.created_at.asc(), Post.id.asc()]  # most urgent, longest waiting
+
+
+def fuzzy_score(query: str, text: str) -> float:
+    """How well `text` answers `query`, 0..100, tolerant of typos ("resmue" finds "resume")."""
+    return _scorer(query, text)
+
+
+def _scorer(query, choice, **kwargs):
+    # Each query word is matched against its best word-sized stretch of the text, then averaged,
+    # so "resmue help" finds "Resume writing" and a long text is not penalised for its length.
+    words = query.split()
+    if not words:
+        return 0.0
+    total = 0.0
+    for word in words:
+        total += fuzz.partial_ratio(word, choice) if len(word) > 2 else (100.0 if word in choice.split() else 0.0)
+    return total / len(words)
+
+
+def search_ids(conds: list, q: str, cutoff: float = 75.0) -> list[int]:
+    """Ids of posts matching the filters whose title or details fit `q`, best first."""
+    rows = db.session.execute(
+        select(Post.id, Post.title, func.substr(Post.details, 1, 300)).where(*conds)
+    ).all()
+    choices = {pid: f"{title} {details or ''}" for pid, title, details in rows}
+    found = process.extract(utils.default_process(q), choices, scorer=_scorer, processor=utils.default_process,
+                            score_cutoff=cutoff, limit=None)
+    found.sort(key=lambda item: (-item[1], -item[2]))
+    return [pid for _text, _score, pid in found]
+
+
+def browse(f: BrowseFilters) -> BrowsePage:
+    """One page of open posts matching the filters. A fixed number of queries, whatever the page size."""
+    conds = _conditions(f)
+    page = max(f.page, 1)
+    offset = (page - 1) * f.per_page
+    if f.q.strip():
+        ids = search_ids(conds, f.q)
+        total = len(ids)
+        if f.sort != "urgency" or f.kind == "offer":
+            # An explicit sort re-orders the matches; otherwise the best text match comes first.
+            order_rows = db.session.execute(select(Post.id).where(Post.id.in_(ids)).order_by(*_order(f))).scalars().all() if ids else []
+            ids = list(order_rows)
+        page_ids = ids[offset:offset + f.per_page]
+        posts = db.session.scalars(select(Post).where(Post.id.in_(page_ids))).all() if page_ids else []
+        by_id = {p.id: p for p in posts}
+        posts = [by_id[i] for i in page_ids if i in by_id]
+    else:
+        total = db.session.scalar(select(func.count()).select_from(Post).where(*conds))
+        posts = db.session.scalars(select(Post).where(*conds).order_by(*_order(f)).offset(offset).limit(f.per_page)).all()
+    items = [BrowseItem(p, public_distance(p, f.origin)) for p in posts]
+    return BrowsePage(items, total, page, max(1, math.ceil(total / f.per_page)))
+
+
+def public_distance(post: Post, origin: tuple[float, float] | None) -> str | None:
+    """The distance bucket from the viewer to a post's public cell (None without a viewer place)."""
+    if not origin:
+        return None
+    return geo.distance_bucket(geo.haversine_miles(origin[0], origin[1], post.cell_lat, post.cell_lon))
+
+
+def posts_of(owner_ids: list[int], include_closed: bool = True) -> list[Post]:
+    stmt = select(Post).where(Post.owner_id.in_(owner_ids))
+    if not include_closed:
+        stmt = stmt.where(Post.status == "open")
+    return list(db.session.scalars(stmt.order_by(Post.status != "open", Post.created_at.desc())))

@@ -1,0 +1,65 @@
+"""Helpers shared by the blueprints: access rules and turning service errors into form errors."""
+from functools import wraps
+
+from flask import abort, current_app, redirect, request, url_for
+from flask_login import current_user
+
+from app.services import ServiceError
+
+
+def public(view):
+    """Mark a view as deliberately public; every other view requires login."""
+    view.is_public = True
+    return view
+
+
+def roles_required(*roles: str):
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            if current_user.role not in roles and not (current_user.is_admin and "coordinator" in roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def require_login_unless_public():
+    """before_request: deny by default. Static files and views marked @public are open."""
+    if request.endpoint is None or request.endpoint == "static":
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    if getattr(view, "is_public", False) or current_user.is_authenticated:
+        return None
+    return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+
+
+def form_error(form, err: ServiceError) -> None:
+    """Show a service's error beside the field it names (or at the top of the form)."""
+    name = err.field or ""
+    base, _, index = name.partition("-")
+    target = None
+    if index.isdigit() and hasattr(form, base):
+        entries = getattr(form, base).entries
+        if int(index) < len(entries):
+            sub = entries[int(index)].form
+            target = getattr(sub, "end", None) or next(iter(sub))
+    elif hasattr(form, name):
+        target = getattr(form, name)
+    if target is not None:
+        if not isinstance(target.errors, list):
+            target.errors = list(target.errors)
+        target.errors.append(err.message)
+    else:
+        form.form_errors.append(err.message)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths are followed after login."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None

@@ -1,0 +1,238 @@
+"""Fixtures: an app on SQLite (or PostgreSQL when TEST_DATABASE_URL is set), a client, factories,
+a real SMTP server (aiosmtpd) on a free local port, and a SQL query counter."""
+import os
+import re
+import socket
+import tempfile
+import threading
+from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+_SQLITE_DIR = tempfile.mkdtemp(prefix="mae-tests-")
+DB_URL = PG_URL or f"sqlite:///{_SQLITE_DIR}/test.sqlite"
+
+postgres_only = pytest.mark.skipif(not PG_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)")
+
+
+def make_app(**overrides):
+    config = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
+    config.update(SQLALCHEMY_DATABASE_URI=DB_URL, **overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def _schema():
+    """Build the schema once per run through the migrations, so they are tested too."""
+    from flask_migrate import upgrade
+
+    app = make_app()
+    with app.app_context():
+        if PG_URL:
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        else:
+            db.drop_all()
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+        upgrade()
+        db.engine.dispose()
+    return True
+
+
+def _wipe():
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if PG_URL:
+            conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        else:
+            for name in tables:
+                conn.exec_driver_sql(f"DELETE FROM {name}")
+
+
+class FreshContextClient(FlaskClient):
+    """Each request gets its own app context (own `g` and database session), as in production.
+
+    Without this, requests would share the fixture's context: Flask-Login's cached user and the
+    test's database session would leak from one request into the next and hide bugs.
+    """
+
+    def open(self, *args, **kwargs):
+        ctx = self.application.app_context()
+        ctx.push()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            ctx.pop()
+
+
+@pytest.fixture
+def app(_schema):
+    app = make_app()
+    app.test_client_class = FreshContextClient
+    with app.app_context():
+        _wipe()
+        yield app
+        db.session.remove()
+        _wipe()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# Factories ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def make_user(app):
+    from app.services import accounts
+    from app.models import User
+
+    counter = {"n": 0}
+
+    def factory(role="member", name=None, email=None, password="correct horse battery", zip_code="54016"):
+        counter["n"] += 1
+        n = counter["n"]
+        user = User(name=name or f"Person {n}", email=email if email is not None else f"person{n}@example.org",
+                    role=role, password_hash=accounts.hash_password(password))
+        if zip_code:
+            accounts._set_place(user, zip_code)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def make_post(app):
+    from app.services.posts import PostInput, create_post
+
+    def factory(owner, kind="need", category="rides", title="Ride to the clinic", **fields):
+        defaults = dict(zip_code=owner.zip_code or "54016", quantity=1)
+        if kind == "need":
+            defaults.update(flexible=True)
+            if category == "rides":
+                defaults.update(destination_kind="medical")
+            if category == "emergency_funds":
+                defaults.update(fund_purpose="rent", quantity=200)
+        else:
+            defaults.update(radius_miles=10.0)
+        defaults.update(fields)
+        actor = defaults.pop("actor", owner)
+        return create_post(actor, PostInput(kind=kind, category=category, title=title, **defaults),
+                           owner=owner if actor is not owner else None)
+
+    return factory
+
+
+# Web helpers ---------------------------------------------------------------------------------
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, url="/auth/reset"):
+    html = client.get(url).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1) or match.group(2)
+
+
+def login(client, email, password="correct horse battery"):
+    token = csrf_token(client, "/auth/login")
+    return client.post("/auth/login", data={"csrf_token": token, "email": email, "password": password})
+
+
+@pytest.fixture
+def login_as(client):
+    def do(user, password="correct horse battery"):
+        response = login(client, user.email, password)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return do
+
+
+# SQL query counter ---------------------------------------------------------------------------
+
+@pytest.fixture
+def count_queries(app):
+    class Counter:
+        def __init__(self):
+            self.statements = []
+
+        def __enter__(self):
+            event.listen(db.engine, "before_cursor_execute", self._hook)
+            return self
+
+        def __exit__(self, *exc):
+            event.remove(db.engine, "before_cursor_execute", self._hook)
+
+        def _hook(self, conn, cursor, statement, *args):
+            self.statements.append(statement)
+
+        @property
+        def count(self):
+            return len(self.statements)
+
+    return Counter
+
+
+# Real SMTP -----------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Mailbox:
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Lock()
+        self.refuse = 0  # refuse this many messages with a 451 before accepting
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            if self.refuse > 0:
+                self.refuse -= 1
+                return "451 Try again later"
+            msg = message_from_bytes(envelope.content, policy=policy.default)
+            self.messages.append({"from": envelope.mail_from, "rcpt": list(envelope.rcpt_tos), "msg": msg})
+        return "250 OK"
+
+    def text(self, i=-1):
+        return self.messages[i]["msg"].get_body(("plain",)).get_content()
+
+
+@pytest.fixture
+def smtp(app):
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    yield box
+    controller.stop()
+
+
+def local_dt(days=3, hour=10, minute=0):
+    base = datetime.now() + timedelta(days=days)
+    return base.replace(hour=hour, minute=minute, second=0, microsecond=0)

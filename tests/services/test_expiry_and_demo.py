@@ -1,0 +1,100 @@
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import OutboxEmail, Post, User
+from app.timeutil import utcnow
+
+
+def test_expire_sweep_closes_old_posts_and_warns_once(runner, make_user, make_post, smtp):
+    owner = make_user(email="owner@example.org")
+    old = make_post(owner, title="Old need")
+    soon = make_post(owner, title="Ending soon")
+    fresh = make_post(owner, title="Fresh")
+    old.expires_at = utcnow() - timedelta(hours=1)
+    soon.expires_at = utcnow() + timedelta(days=2)
+    db.session.commit()
+    result = runner.invoke(args=["posts", "expire"])
+    assert result.exit_code == 0 and "Expired 1 posts; warned 1 owners" in result.output
+    db.session.expire_all()
+    assert [db.session.get(Post, p.id).status for p in (old, soon, fresh)] == ["expired", "open", "open"]
+    assert len(smtp.messages) == 1 and "Ending soon" in smtp.text()
+    assert smtp.messages[0]["msg"]["Subject"] == "Your post is about to expire"
+    runner.invoke(args=["posts", "expire"])
+    assert len(smtp.messages) == 1  # warned once only
+
+
+def test_resident_post_expiry_warns_the_coordinator(runner, make_user, make_post, smtp):
+    from app.services import accounts
+
+    coordinator = make_user(role="coordinator", email="coord@example.org")
+    resident = accounts.create_resident(coordinator, "Jordan", "55082")
+    post = make_post(resident, actor=coordinator)
+    post.expires_at = utcnow() + timedelta(days=1)
+    db.session.commit()
+    runner.invoke(args=["posts", "expire"])
+    assert smtp.messages[0]["rcpt"] == ["coord@example.org"]
+    assert "on someone's behalf" in smtp.text()
+
+
+def test_renew_gives_a_new_lifetime(client, make_user, make_post, login_as):
+    from tests.conftest import csrf_token
+
+    owner = make_user()
+    post = make_post(owner)
+    post.expires_at = utcnow() + timedelta(days=1)
+    db.session.commit()
+    login_as(owner)
+    client.post(f"/posts/{post.id}/renew", data={"csrf_token": csrf_token(client, "/account/")})
+    db.session.expire_all()
+    assert db.session.get(Post, post.id).expires_at > utcnow() + timedelta(days=29)
+
+
+def test_mail_failure_keeps_the_email_for_a_retry(app, make_user, smtp, client):
+    from tests.conftest import csrf_token
+
+    make_user(email="retry@example.org")
+    smtp.refuse = 1
+    client.post("/auth/reset", data={"csrf_token": csrf_token(client), "email": "retry@example.org"})
+    row = db.session.scalar(select(OutboxEmail))
+    assert row.status == "pending" and row.attempts == 1 and "451" in row.last_error
+    row.next_attempt_at = utcnow()
+    db.session.commit()
+    from app.services.mail import send_pending
+
+    assert send_pending() == (1, 0)
+    assert len(smtp.messages) == 1
+
+
+def test_seed_demo_is_idempotent_and_believable(runner, app):
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "coordinator@demo.mutualaid.example" in first.output
+    counts = (db.session.scalar(select(func.count()).select_from(User)), db.session.scalar(select(func.count()).select_from(Post)))
+    second = runner.invoke(args=["seed-demo"])
+    assert "nothing changed" in second.output
+    assert (db.session.scalar(select(func.count()).select_from(User)),
+            db.session.scalar(select(func.count()).select_from(Post))) == counts
+    # the same logins are printed both times, and they work
+    password = [line.split()[-1] for line in second.output.splitlines() if "coordinator@" in line][0]
+    from app.services import accounts
+
+    assert accounts.authenticate("coordinator@demo.mutualaid.example", password) is not None
+    users, posts = counts
+    assert 40 <= users <= 50 and 75 <= posts <= 90
+    roles = set(db.session.scalars(select(User.role)))
+    assert {"admin", "coordinator", "resident", "member"} <= roles
+    categories = set(db.session.scalars(select(Post.category)))
+    assert len(categories) == 6
+    towns = set(db.session.scalars(select(Post.town)))
+    assert {"Stillwater", "Hudson", "River Falls", "New Richmond"} <= towns
+
+
+def test_migrations_match_the_models(app):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+    assert diff == []

@@ -1,0 +1,50 @@
+"""Every route is denied unless deliberately public; GET never changes state."""
+import re
+
+from tests.conftest import csrf_token
+
+PUBLIC = {"main.index", "main.privacy", "posts.browse", "posts.detail", "auth.signup", "auth.login",
+          "auth.reset_request", "auth.reset_password", "static"}
+
+
+def _url(rule):
+    return re.sub(r"<(?:int:)?([^>]+)>", lambda m: "1" if "int" in m.group(0) else "x", rule.rule)
+
+
+def test_the_public_routes_are_exactly_the_deliberate_ones(app):
+    public = {rule.endpoint for rule in app.url_map.iter_rules()
+              if rule.endpoint == "static" or getattr(app.view_functions[rule.endpoint], "is_public", False)}
+    assert public == PUBLIC
+
+
+def test_every_other_route_sends_anonymous_visitors_to_login(app, client):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC:
+            continue
+        url = _url(rule)
+        method = "GET" if "GET" in rule.methods else "POST"
+        data = {"csrf_token": csrf_token(client)} if method == "POST" else None
+        response = client.open(url, method=method, data=data)
+        assert response.status_code == 302 and "/auth/login" in response.headers["Location"], (url, response.status_code)
+
+
+def test_no_route_changes_state_on_get(app):
+    state_changing = {"auth.logout", "posts.withdraw", "posts.fulfilled", "posts.renew", "coord.mark_resident",
+                      "admin.set_role", "account.password"}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in state_changing:
+            assert "GET" not in rule.methods, rule.endpoint
+
+
+def test_members_cannot_reach_coordinator_or_admin_pages(client, make_user, login_as):
+    login_as(make_user())
+    for url in ("/coordinate/residents", "/coordinate/residents/new", "/coordinate/members", "/admin/users"):
+        assert client.get(url).status_code == 403, url
+
+
+def test_no_third_party_assets(client, make_user, make_post):
+    make_post(make_user())
+    for url in ("/", "/browse", "/auth/signup", "/posts/1"):
+        html = client.get(url).get_data(as_text=True)
+        for src in re.findall(r'(?:src|href)="([^"]+)"', html):
+            assert not src.startswith(("http:", "https:", "//")), (url, src)
