@@ -1,0 +1,92 @@
+"""What a person clicks, in headless Chromium (Debian's package, driven by Playwright)."""
+import os
+import shutil
+import threading
+
+import pytest
+from playwright.sync_api import expect
+from werkzeug.serving import make_server
+
+from tests.conftest import free_port
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make test installs it)")
+
+
+@pytest.fixture
+def live_server(app):
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def page(live_server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
+        outside = []
+        context.on("request", lambda r: outside.append(r.url) if not r.url.startswith(live_server) else None)
+        pg = context.new_page()
+        yield pg
+        assert outside == [], f"requests left the site: {outside}"
+        context.close()
+        browser.close()
+
+
+def test_sign_up_post_a_need_and_find_it(page, live_server, tmp_path):
+    page.goto("/")
+    page.get_by_role("link", name="Join").first.click()
+    page.get_by_label("Your name").fill("Sam Berg")
+    page.get_by_label("Email").fill("sam@example.org")
+    page.get_by_label("ZIP code (optional)").fill("54016")
+    page.get_by_label("Password", exact=True).fill("a long enough pw")
+    page.get_by_label("Repeat password").fill("a long enough pw")
+    page.get_by_role("button", name="Create my account").click()
+    expect(page.get_by_text("Welcome! Your account is ready.")).to_be_visible()
+
+    page.get_by_role("link", name="Ask for help").first.click()
+    page.get_by_label("Category").select_option("rides")
+    expect(page.get_by_text("About the ride")).to_be_visible()
+    expect(page.get_by_text("About the money")).to_be_hidden()  # only the chosen category's fields
+    page.get_by_label("Title").fill("Ride to the clinic on Friday")
+    page.get_by_label("ZIP code").fill("00000")
+    page.get_by_label("Kind of destination").select_option("medical")
+    page.get_by_label("I'm flexible").check()
+    page.get_by_role("button", name="Post my request").click()
+    # a clear message beside the field, and what was typed is still there
+    expect(page.get_by_text("We don't know ZIP 00000.")).to_be_visible()
+    expect(page.get_by_label("Title")).to_have_value("Ride to the clinic on Friday")
+
+    page.get_by_label("ZIP code").fill("54016")
+    page.get_by_role("button", name="Post my request").click()
+    expect(page.get_by_role("status")).to_have_text("Your request is posted. We're looking for a match.")
+    page.screenshot(path=str(tmp_path / "posted.png"), full_page=True)
+
+    page.get_by_role("link", name="Browse").click()
+    page.get_by_label("Search").fill("clnic")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("link", name="Ride to the clinic on Friday")).to_be_visible()
+    expect(page.get_by_text("Under 2 mi")).to_be_visible()
+
+
+def test_keyboard_alone_reaches_the_login_form(page):
+    page.goto("/auth/login")
+    page.keyboard.press("Tab")  # the skip link comes first
+    assert page.evaluate("document.activeElement.textContent").strip() == "Skip to content"
+    page.get_by_label("Email").focus()
+    page.keyboard.type("nobody@example.org")
+    page.keyboard.press("Tab")
+    page.keyboard.type("wrong password!")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("That email and password don't match an account.")).to_be_visible()
