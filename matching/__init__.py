@@ -1,0 +1,89 @@
+"""The matching engine: needs and offers in (format mutual-aid-matching/1), ranked candidates and an
+optimal capacity-respecting assignment out. Plain Python with numpy, scipy and rapidfuzz; it imports
+nothing from the web app, Flask or SQLAlchemy.
+
+    from matching import parse_instance, solve
+    result = solve(parse_instance(json.load(open("in.json"))))
+
+`Engine(instance).candidates_for_need(need)` / `.candidates_for_offer(offer)` rank one new post
+against the open posts without rebuilding anything.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from matching.engine import Engine, Pairs
+from matching.model import (FORMAT, Assignment, Candidate, Instance, InstanceError, Need, Offer, Result, WeeklySlot,
+                            Window, parse_instance, parse_need, parse_offer)
+
+__all__ = ["FORMAT", "Assignment", "Candidate", "Engine", "Instance", "InstanceError", "Need", "Offer", "Result",
+           "WeeklySlot", "Window", "parse_instance", "parse_need", "parse_offer", "solve", "solve_document", "to_document"]
+
+
+def solve(instance: Instance) -> Result:
+    """Rank candidates for every need and choose the assignment maximising sum(units x score)."""
+    engine = Engine(instance)
+    pairs, units = engine.solve()
+    return _result(engine, pairs, units)
+
+
+def solve_document(doc: dict) -> dict:
+    """Parse an input document, solve it, and return the output document."""
+    engine = Engine(parse_instance(doc))
+    pairs, units = engine.solve()
+    return to_document(engine, pairs, units)
+
+
+def _rows(engine: Engine, pairs: Pairs):
+    """Per need in input order: (need, [(offer, score, km, overlap_min, reasons)...]).
+
+    Reasons are assembled from cached phrases (one per text pair, distance, overlap and need), so
+    building the output stays cheap per candidate.
+    """
+    needs, offers = engine.instance.needs, engine.instance.offers
+    text_cache: dict[tuple, str] = {}
+    phrase_cache: dict[tuple, list[str]] = {}
+    bounds = np.searchsorted(pairs.need, np.arange(len(needs) + 1))
+    offer_ids = [o.id for o in offers]
+    scores, dists, overlaps, offer_idx = pairs.score.tolist(), np.round(pairs.distance, 2).tolist(), pairs.overlap.tolist(), pairs.offer.tolist()
+    for i, need in enumerate(needs):
+        out = []
+        tail = engine.need_reasons(need)
+        for k in range(bounds[i], bounds[i + 1]):
+            j = offer_idx[k]
+            key = (need.category, int(engine.n_text[i]), int(engine.o_text[j]))
+            text = text_cache.get(key)
+            if text is None:
+                text = text_cache[key] = engine.text_reason(need, offers[j])
+            d, ov = dists[k], overlaps[k]
+            pkey = (round(d) if d >= 1 else -1, ov // 60, bool(need.when), bool(offers[j].when or offers[j].weekly))
+            middle = phrase_cache.get(pkey)
+            if middle is None:
+                middle = phrase_cache[pkey] = engine.place_time_reasons(need, offers[j], d, ov)
+            out.append((offer_ids[j], scores[k], d, ov // 60, [text, *middle, *tail]))
+        yield need, out
+
+
+def _assigned(engine: Engine, pairs: Pairs, units: np.ndarray):
+    needs, offers = engine.instance.needs, engine.instance.offers
+    rows = [(needs[pairs.need[k]].id, offers[pairs.offer[k]].id, int(units[k]), float(pairs.score[k]))
+            for k in np.flatnonzero(units > 0)]
+    objective = round(float(sum(u * s for _n, _o, u, s in rows)), 6)
+    return rows, objective
+
+
+def to_document(engine: Engine, pairs: Pairs, units: np.ndarray) -> dict:
+    """The output document: candidates per need (in input order), assignment and objective."""
+    candidates = {need.id: [{"offer": o, "score": s, "distance_km": d, "overlap_min": m, "reasons": r}
+                            for o, s, d, m, r in rows] for need, rows in _rows(engine, pairs)}
+    rows, objective = _assigned(engine, pairs, units)
+    return {"format": FORMAT, "candidates": candidates,
+            "assignment": [{"need": n, "offer": o, "units": u, "score": s} for n, o, u, s in rows],
+            "objective": objective}
+
+
+def _result(engine: Engine, pairs: Pairs, units: np.ndarray) -> Result:
+    candidates = {need.id: tuple(Candidate(need.id, o, s, d, m, tuple(r)) for o, s, d, m, r in rows)
+                  for need, rows in _rows(engine, pairs)}
+    rows, objective = _assigned(engine, pairs, units)
+    return Result(candidates, tuple(Assignment(n, o, u, s) for n, o, u, s in rows), objective)

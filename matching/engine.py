@@ -1,0 +1,378 @@
+"""Candidate generation, exact feasibility, scoring and ranking for many posts at once.
+
+Per category, a KD-tree over offers (3-D unit vectors) gives each need its nearest offers; exact
+distance, owner and time checks run vectorised on those pairs; scores rank them; each need keeps
+its top k. A need whose nearest pool was cut short and left fewer than k feasible offers is
+searched again over everything within reach, so no feasible offer is missed when it is needed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from matching.model import Candidate, Instance, Need, Offer
+from matching.text import TextModel, Vocabulary
+from matching.timeplan import FLEX_SECONDS, Availability, Horizon, epoch, need_windows
+
+R_KM = 6371.0088
+TOL_KM = 1e-3
+POOL = 96          # nearest offers examined per need at first
+MAX_POOL = 6144    # past this, a need still short is checked against every offer within its reach
+CHUNK = 20_000     # needs per vectorised batch (bounds memory)
+WEIGHTS = {"text": 0.50, "distance": 0.20, "overlap": 0.08, "urgency": 0.10, "waiting": 0.05, "load": 0.07}
+URGENCY_WORDS = {2: "urgent: within 48 hours", 3: "urgent: today"}
+
+
+def _xyz(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
+    lat, lon = np.radians(lat_deg), np.radians(lon_deg)
+    return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+
+
+def _chord(km: float) -> float:
+    return 2.0 * np.sin(min(km / R_KM, np.pi) / 2.0) + 1e-9
+
+
+def _arc_km(chord: np.ndarray) -> np.ndarray:
+    """Great-circle distance from the straight-line chord between unit vectors (exact)."""
+    return 2 * R_KM * np.arcsin(np.minimum(chord / 2.0, 1.0))
+
+
+def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - lon1)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * R_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
+
+
+@dataclass
+class Pairs:
+    """Feasible scored pairs (columnar): need and offer are indices into the engine's tables."""
+
+    need: np.ndarray
+    offer: np.ndarray
+    score: np.ndarray
+    distance: np.ndarray
+    overlap: np.ndarray  # seconds
+
+    @classmethod
+    def empty(cls) -> "Pairs":
+        z = np.zeros(0)
+        return cls(z.astype(np.int64), z.astype(np.int64), z, z, z.astype(np.int64))
+
+    @staticmethod
+    def concat(parts: list["Pairs"]) -> "Pairs":
+        parts = [p for p in parts if len(p.need)] or [Pairs.empty()]
+        return Pairs(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("need", "offer", "score", "distance", "overlap")))
+
+    def take(self, mask) -> "Pairs":
+        return Pairs(self.need[mask], self.offer[mask], self.score[mask], self.distance[mask], self.overlap[mask])
+
+
+class Engine:
+    """Built once from an instance; answers the whole assignment or one new post at a time."""
+
+    def __init__(self, instance: Instance):
+        self.instance = instance
+        self.top_k = instance.top_k
+        self.now = epoch(instance.now)
+        needs, offers = instance.needs, instance.offers
+        last_end = max((epoch(w.end) for n in needs for w in n.when), default=None)
+        self.horizon = Horizon(instance.now, last_end)
+        self.vocabulary = Vocabulary()
+        self._owner_codes: dict[str, int] = {}
+
+        self.n = self._need_table(needs)
+        self.o = self._offer_table(offers)
+        self.avail = Availability.build(offers, self.horizon)
+        self.flex_best = self.avail.longest_within(self.now, self.now + FLEX_SECONDS)
+
+        categories = sorted({x.category for x in needs} | {x.category for x in offers})
+        self.models: dict[str, TextModel] = {}
+        self.n_text = np.zeros(len(needs), dtype=np.int64)
+        self.o_text = np.zeros(len(offers), dtype=np.int64)
+        self.cat_needs: dict[str, np.ndarray] = {}
+        self.cat_offers: dict[str, np.ndarray] = {}
+        n_cat = np.array([x.category for x in needs], dtype=object)
+        o_cat = np.array([x.category for x in offers], dtype=object)
+        for cat in categories:
+            ni, oi = np.flatnonzero(n_cat == cat), np.flatnonzero(o_cat == cat)
+            self.cat_needs[cat], self.cat_offers[cat] = ni, oi
+            texts = [_text_of(needs[i]) for i in ni] + [_text_of(offers[j]) for j in oi]
+            uniq, inverse, counts = np.unique(np.array(texts, dtype=object), return_inverse=True, return_counts=True)
+            self.models[cat] = TextModel(self.vocabulary, list(uniq), list(counts))
+            self.n_text[ni] = inverse[:len(ni)]
+            self.o_text[oi] = inverse[len(ni):]
+        self._trees: dict[str, cKDTree] = {}
+        self._need_trees: dict[str, cKDTree] = {}
+
+    # Tables -----------------------------------------------------------------------------------
+
+    def _owner(self, owner: str | None) -> int:
+        if owner is None:
+            return -1
+        return self._owner_codes.setdefault(owner, len(self._owner_codes))
+
+    def _need_table(self, needs) -> dict:
+        t = {
+            "lat": np.array([x.lat for x in needs], dtype=float), "lon": np.array([x.lon for x in needs], dtype=float),
+            "max_km": np.array([np.nan if x.max_km is None else x.max_km for x in needs], dtype=float),
+            "qty": np.array([x.quantity for x in needs], dtype=np.int64),
+            "urgency": np.array([x.urgency for x in needs], dtype=float),
+            "wait_days": np.array([max(0.0, (self.now - epoch(x.posted)) / 86400) if x.posted else 0.0 for x in needs]),
+            "duration": np.array([x.duration_min * 60.0 for x in needs], dtype=float),
+            "owner": np.array([self._owner(x.owner) for x in needs], dtype=np.int64),
+        }
+        t["xyz"] = _xyz(t["lat"], t["lon"]) if len(needs) else np.zeros((0, 3))
+        idx, ws, we, flexible = need_windows(needs, self.now)
+        t["flexible"] = flexible
+        t["w_ptr"] = np.concatenate([[0], np.cumsum(np.bincount(idx, minlength=len(needs)))]).astype(np.int64)
+        t["ws"], t["we"] = ws, we
+        return t
+
+    def _offer_table(self, offers) -> dict:
+        t = {
+            "lat": np.array([x.lat for x in offers], dtype=float), "lon": np.array([x.lon for x in offers], dtype=float),
+            "radius": np.array([x.radius_km for x in offers], dtype=float),
+            "cap": np.array([x.capacity for x in offers], dtype=np.int64),
+            "committed": np.array([x.committed for x in offers], dtype=float),
+            "owner": np.array([self._owner(x.owner) for x in offers], dtype=np.int64),
+            "always": np.array([not x.when and not x.weekly for x in offers], dtype=bool),
+        }
+        t["xyz"] = _xyz(t["lat"], t["lon"]) if len(offers) else np.zeros((0, 3))
+        return t
+
+    def _tree(self, cat: str) -> cKDTree:
+        if cat not in self._trees:
+            self._trees[cat] = cKDTree(self.o["xyz"][self.cat_offers[cat]])
+        return self._trees[cat]
+
+    # Evaluation -------------------------------------------------------------------------------
+
+    def _evaluate(self, n: dict, o: dict, ni: np.ndarray, oj: np.ndarray, avail: Availability, flex_best: np.ndarray,
+                  text_a, ta: np.ndarray, text_b, tb: np.ndarray, d: np.ndarray | None = None) -> Pairs:
+        """Exact feasibility and score of pairs (need row ni[k] of table n, offer row oj[k] of table o).
+
+        `d` may carry the pairs' great-circle distances already (from the KD-tree's chords).
+        """
+        if d is None:
+            d = haversine_km(n["lat"][ni], n["lon"][ni], o["lat"][oj], o["lon"][oj])
+        ok = d <= o["radius"][oj] + TOL_KM
+        mk = n["max_km"][ni]
+        ok &= np.isnan(mk) | (d <= mk + TOL_KM)
+        no, oo = n["owner"][ni], o["owner"][oj]
+        ok &= (no < 0) | (oo < 0) | (no != oo)
+        ni, oj, d = ni[ok], oj[ok], d[ok]
+        overlap = self._overlap(n, ni, oj, avail, flex_best)
+        ok = overlap >= n["duration"][ni] - 1e-6
+        ni, oj, d, overlap = ni[ok], oj[ok], d[ok], overlap[ok]
+        text = TextModel.pair_similarity(text_a, text_b, ta[ni], tb[oj])
+        dur = n["duration"][ni]
+        load = o["committed"][oj] / (o["committed"][oj] + o["cap"][oj])
+        score = (WEIGHTS["text"] * text + WEIGHTS["distance"] / (1.0 + d / 8.0)
+                 + WEIGHTS["overlap"] * np.minimum(1.0, overlap / (3.0 * dur))
+                 + WEIGHTS["urgency"] * n["urgency"][ni] / 3.0
+                 + WEIGHTS["waiting"] * np.minimum(1.0, n["wait_days"][ni] / 21.0)
+                 + WEIGHTS["load"] * (1.0 - load))
+        score = np.round(np.clip(score, 0.001, 1.0), 6)
+        return Pairs(ni, oj, score, d, overlap)
+
+    @staticmethod
+    def _overlap(n: dict, ni: np.ndarray, oj: np.ndarray, avail: Availability, flex_best: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(ni), dtype=np.int64)
+        flex = n["flexible"][ni]
+        out[flex] = flex_best[oj[flex]]
+        rows = np.flatnonzero(~flex)
+        if len(rows):
+            starts, counts = n["w_ptr"][ni[rows]], n["w_ptr"][ni[rows] + 1] - n["w_ptr"][ni[rows]]
+            has = counts > 0
+            rows, starts, counts = rows[has], starts[has], counts[has]
+            rep = np.repeat(np.arange(len(rows)), counts)
+            offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            w = starts[rep] + offsets
+            ov = avail.longest_overlap(oj[rows][rep], n["ws"][w], n["we"][w])
+            best = np.zeros(len(rows), dtype=np.int64)
+            np.maximum.at(best, rep, ov)
+            out[rows] = best
+        return out
+
+    @staticmethod
+    def _top_k(p: Pairs, k: int, key: np.ndarray) -> Pairs:
+        """Keep each group's k best by score (ties: lower index on the other side first)."""
+        if not len(p.need):
+            return p
+        other = p.offer if key is p.need else p.need
+        order = np.lexsort((other, -p.score, key))
+        p = p.take(order)
+        key = key[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(key)) + 1]
+        rank = np.arange(len(key)) - np.repeat(starts, np.diff(np.r_[starts, len(key)]))
+        return p.take(rank < k)
+
+    # Whole instance ---------------------------------------------------------------------------
+
+    def candidates(self) -> Pairs:
+        """Top-k feasible offers for every need, as columnar pairs grouped by need."""
+        parts = []
+        for cat, needs_idx in self.cat_needs.items():
+            offers_idx = self.cat_offers[cat]
+            if len(needs_idx) == 0 or len(offers_idx) == 0:
+                continue
+            for start in range(0, len(needs_idx), CHUNK):
+                parts.append(self._category_chunk(cat, needs_idx[start:start + CHUNK], offers_idx))
+        return Pairs.concat(parts)
+
+    def _category_chunk(self, cat: str, ni: np.ndarray, oi: np.ndarray) -> Pairs:
+        """Top-k for a chunk of one category's needs: nearest pool first, then wider for needs left short.
+
+        A need is left short when all of its pool lay within reach (more offers may be further
+        out) and fewer than k of them were feasible; those needs are searched again with pools
+        four times larger each time, and finally over every offer within reach, so recall is exact.
+        """
+        tree, model = self._tree(cat), self.models[cat]
+        reach = np.fmin(self.n["max_km"][ni], self.o["radius"][oi].max()) + TOL_KM
+        chord = _chord(float(reach.max()))
+
+        def evaluate(needs, offers, d=None):
+            p = self._evaluate(self.n, self.o, needs, offers, self.avail, self.flex_best,
+                               model.matrix, self.n_text, model.matrix, self.o_text, d)
+            return self._top_k(p, self.top_k, p.need)
+
+        # A need none of whose windows (after now) is as long as its duration fits no offer at all.
+        longest = np.zeros(len(ni))
+        w = self.n["w_ptr"]
+        has_window = w[ni + 1] > w[ni]
+        if has_window.any():
+            rows = np.flatnonzero(has_window)
+            counts = w[ni[rows] + 1] - w[ni[rows]]
+            rep = np.repeat(rows, counts)
+            idx = np.repeat(w[ni[rows]], counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            np.maximum.at(longest, rep, self.n["we"][idx] - self.n["ws"][idx])
+        longest[self.n["flexible"][ni]] = FLEX_SECONDS
+        possible = longest >= self.n["duration"][ni] - 1e-6
+        parts, todo, pool = [], ni[possible], min(POOL, len(oi))
+        while len(todo):
+            if pool >= len(oi) or pool > MAX_POOL:
+                lists = tree.query_ball_point(self.n["xyz"][todo], r=[_chord(r) for r in reach[np.searchsorted(ni, todo)]],
+                                              workers=-1)
+                lens = np.array([len(x) for x in lists], dtype=np.int64)
+                if lens.sum():
+                    locs = np.concatenate([np.asarray(x, dtype=np.int64) for x in lists if len(x)])
+                    parts.append(evaluate(np.repeat(todo, lens), oi[locs]))
+                break
+            dist, loc = tree.query(self.n["xyz"][todo], k=pool, distance_upper_bound=chord, workers=-1)
+            loc, dist = loc.reshape(len(todo), pool), dist.reshape(len(todo), pool)
+            valid = loc < len(oi)
+            rows, cols = np.nonzero(valid)
+            offers = oi[loc[rows, cols]]
+            arc = _arc_km(dist[rows, cols])
+            near = arc <= np.minimum(self.o["radius"][offers], reach[np.searchsorted(ni, todo[rows])]) + TOL_KM
+            found = evaluate(todo[rows][near], offers[near], arc[near])
+            count = np.bincount(np.searchsorted(todo, found.need), minlength=len(todo))
+            short = valid[:, -1] & (count < self.top_k)
+            parts.append(found.take(~np.isin(found.need, todo[short])))
+            todo, pool = todo[short], min(pool * 4, len(oi))
+        return Pairs.concat(parts)
+
+    def solve(self):
+        """Candidates for every need and the optimal assignment over them (columnar)."""
+        from matching.assign import assign
+
+        pairs = self.candidates()
+        pairs = pairs.take(np.lexsort((pairs.offer, -pairs.score, pairs.need)))  # by need, best first
+        units = assign(pairs.need, pairs.offer, pairs.score, self.n["qty"], self.o["cap"])
+        return pairs, units
+
+    # One new post -----------------------------------------------------------------------------
+
+    def candidates_for_need(self, need: Need, top_k: int | None = None) -> list[Candidate]:
+        """Ranked feasible offers for one new need, against the engine's offers (no rebuild)."""
+        k = top_k or self.top_k
+        oi = self.cat_offers.get(need.category)
+        if oi is None or not len(oi):
+            return []
+        table = self._need_table([need])
+        model = self.models[need.category]
+        tree = self._tree(need.category)
+        reach = min(need.max_km if need.max_km is not None else np.inf, float(self.o["radius"][oi].max())) + TOL_KM
+        pool = min(POOL * 4, len(oi))
+        dist, loc = tree.query(table["xyz"][0], k=pool, distance_upper_bound=_chord(reach))
+        loc = np.atleast_1d(loc)
+        locs = loc[loc < len(oi)]
+        vec = model.vectors_for([_text_of(need)])
+        zero = np.zeros(1, dtype=np.int64)
+
+        def run(locs):
+            p = self._evaluate(table, self.o, np.zeros(len(locs), dtype=np.int64), oi[locs], self.avail, self.flex_best,
+                               vec, zero, model.matrix, self.o_text)
+            return self._top_k(p, k, p.need)
+
+        found = run(locs)
+        if len(found.need) < k and len(locs) == pool and pool < len(oi):
+            found = run(np.asarray(tree.query_ball_point(table["xyz"][0], r=_chord(reach)), dtype=np.int64))
+        texts = [_text_of(self.instance.offers[j]) for j in found.offer]
+        return [Candidate(need.id, self.instance.offers[j].id, float(s), round(float(d), 2), int(ov // 60),
+                          tuple(self.reasons_for(need, self.instance.offers[j], t, float(d), int(ov))))
+                for j, s, d, ov, t in zip(found.offer, found.score, found.distance, found.overlap, texts)]
+
+    def candidates_for_offer(self, offer: Offer, top_k: int | None = None) -> list[Candidate]:
+        """Ranked feasible needs for one new offer, against the engine's needs (no rebuild)."""
+        k = top_k or self.top_k
+        ni = self.cat_needs.get(offer.category)
+        if ni is None or not len(ni):
+            return []
+        if offer.category not in self._need_trees:
+            self._need_trees[offer.category] = cKDTree(self.n["xyz"][ni])
+        tree = self._need_trees[offer.category]
+        table = self._offer_table([offer])
+        locs = np.asarray(tree.query_ball_point(table["xyz"][0], r=_chord(offer.radius_km + TOL_KM)), dtype=np.int64)
+        avail = Availability.build([offer], self.horizon)
+        flex_best = avail.longest_within(self.now, self.now + FLEX_SECONDS)
+        model = self.models[offer.category]
+        vec = model.vectors_for([_text_of(offer)])
+        p = self._evaluate(self.n, table, ni[locs], np.zeros(len(locs), dtype=np.int64), avail, flex_best,
+                           model.matrix, self.n_text, vec, np.zeros(1, dtype=np.int64))
+        p = self._top_k(p, k, p.offer)
+        return [Candidate(self.instance.needs[i].id, offer.id, float(s), round(float(d), 2), int(ov // 60),
+                          tuple(self.reasons_for(self.instance.needs[i], offer, None, float(d), int(ov))))
+                for i, s, d, ov in zip(p.need, p.score, p.distance, p.overlap)]
+
+    # Reasons ----------------------------------------------------------------------------------
+
+    def reasons_for(self, need: Need, offer: Offer, offer_text: str | None, distance_km: float, overlap_s: int) -> list[str]:
+        """2-4 short phrases a coordinator reads next to a suggestion."""
+        return [self.text_reason(need, offer, offer_text), *self.place_time_reasons(need, offer, distance_km, overlap_s),
+                *self.need_reasons(need)]
+
+    def text_reason(self, need: Need, offer: Offer, offer_text: str | None = None) -> str:
+        model = self.models.get(need.category)
+        shared = model.shared_words(_text_of(need), offer_text or _text_of(offer)) if model else []
+        return f"same kind of help: {', '.join(shared)}" if shared else f"offers {need.category.replace('_', ' ')}"
+
+    @staticmethod
+    def place_time_reasons(need: Need, offer: Offer, distance_km: float, overlap_s: int) -> list[str]:
+        place = "under 1 km away" if distance_km < 1 else f"{distance_km:.0f} km away"
+        if not offer.when and not offer.weekly:
+            return [place, "available any time"]
+        where = "in the requested time" if need.when else "in the next two weeks"
+        return [place, f"free {_duration(overlap_s)} {where}"]
+
+    def need_reasons(self, need: Need) -> list[str]:
+        if need.urgency in URGENCY_WORDS:
+            return [URGENCY_WORDS[need.urgency]]
+        if need.posted is not None and (self.now - epoch(need.posted)) >= 7 * 86400:
+            return [f"waiting {(self.now - epoch(need.posted)) // 86400} days"]
+        return []
+
+
+def _duration(seconds: int) -> str:
+    """90 minutes -> '1 h 30 min'; whole hours and minutes only."""
+    hours, minutes = divmod(int(seconds) // 60, 60)
+    if hours and minutes:
+        return f"{hours} h {minutes} min"
+    return f"{hours} h" if hours else f"{minutes} min"
+
+
+def _text_of(post) -> str:
+    return f"{post.title} {post.details}".strip()
