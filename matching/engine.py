@@ -78,7 +78,7 @@ class Engine:
         self.top_k = instance.top_k
         self.now = epoch(instance.now)
         needs, offers = instance.needs, instance.offers
-        last_end = max((epoch(w.end) for n in needs for w in n.when), default=None)
+        last_end = max((w.end_ts for n in needs for w in n.when), default=None)
         self.horizon = Horizon(instance.now, last_end)
         self.vocabulary = Vocabulary()
         self._owner_codes: dict[str, int] = {}
@@ -203,7 +203,12 @@ class Engine:
         if not len(p.need):
             return p
         other = p.offer if key is p.need else p.need
-        order = np.lexsort((other, -p.score, key))
+        if key.max() < (1 << 21) and other.max() < (1 << 22):
+            # One int64 sort key: group, then score descending (6 decimals), then the other index.
+            code = (key.astype(np.int64) << 42) | ((1_000_000 - np.rint(p.score * 1e6).astype(np.int64)) << 22) | other
+            order = np.argsort(code)
+        else:
+            order = np.lexsort((other, -p.score, key))
         p = p.take(order)
         key = key[order]
         starts = np.r_[0, np.flatnonzero(np.diff(key)) + 1]

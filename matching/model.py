@@ -18,10 +18,16 @@ class InstanceError(ValueError):
 
 @dataclass(frozen=True)
 class Window:
-    """A dated window; start and end are timezone-aware."""
+    """A dated window; start and end are timezone-aware (their epoch seconds are kept too)."""
 
     start: datetime
     end: datetime
+    start_ts: int = field(init=False, repr=False, compare=False)
+    end_ts: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "start_ts", int(self.start.timestamp()))
+        object.__setattr__(self, "end_ts", int(self.end.timestamp()))
 
 
 @dataclass(frozen=True)

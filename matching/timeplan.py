@@ -146,7 +146,7 @@ class Availability:
                 owners.append(j), starts.append(always_start), ends.append(always_end)
                 continue
             for w in offer.when:
-                s, e = epoch(w.start), epoch(w.end)
+                s, e = w.start_ts, w.end_ts
                 if e > horizon.now:
                     owners.append(j), starts.append(s), ends.append(e)
             for slot in offer.weekly:
@@ -218,7 +218,7 @@ def need_windows(needs, now: int):
             flexible[i] = True
             continue
         for w in need.when:
-            s, e = max(epoch(w.start), now), epoch(w.end)
+            s, e = max(w.start_ts, now), w.end_ts
             if e > s:
                 idx.append(i), starts.append(s), ends.append(e)
     return (np.asarray(idx, dtype=np.int64), np.asarray(starts, dtype=np.int64),
