@@ -14,8 +14,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: type | dict | None = None) -> Flask:
-    """Build the app. `config` is a Config class or a dict of overrides (tests)."""
-    app = Flask(__name__, instance_path=str(ROOT / "instance"), instance_relative_config=True,
+    """Build the app. `config` is a Config class or a dict of overrides (tests).
+
+    The instance folder (SQLite file, secret key, demo logins) is `instance/` unless the
+    overrides name another as INSTANCE_PATH, as the tests do so they never touch a developer's files.
+    """
+    instance = (config or {}).get("INSTANCE_PATH") if isinstance(config, dict) else None
+    app = Flask(__name__, instance_path=str(instance or ROOT / "instance"), instance_relative_config=True,
                 template_folder=str(ROOT / "templates"), static_folder="static")
     app.config.from_object(Config)
     if isinstance(config, type):

@@ -25,7 +25,7 @@ postgres_only = pytest.mark.skipif(not PG_URL, reason="needs TEST_DATABASE_URL (
 
 def make_app(**overrides):
     config = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
-    config.update(SQLALCHEMY_DATABASE_URI=DB_URL, **overrides)
+    config.update(SQLALCHEMY_DATABASE_URI=DB_URL, INSTANCE_PATH=_SQLITE_DIR, **overrides)
     return create_app(config)
 
 

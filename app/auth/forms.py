@@ -1,6 +1,8 @@
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+
+from app.validators import KnownZip
 
 
 class SignupForm(FlaskForm):
@@ -8,7 +10,7 @@ class SignupForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired("Enter your email address."),
                                             Email("Enter a valid email address.", check_deliverability=False),
                                             Length(max=254)])
-    zip_code = StringField("ZIP code (optional)", validators=[Optional(), Regexp(r"^\d{5}$", message="Enter a 5-digit US ZIP code.")],
+    zip_code = StringField("ZIP code (optional)", validators=[Optional(), KnownZip()],
                            description="Used to show how far requests are from you. Never shown to others.")
     password = PasswordField("Password", validators=[DataRequired("Choose a password."), Length(min=10, max=200, message="Use at least 10 characters.")])
     confirm = PasswordField("Repeat password", validators=[DataRequired("Repeat your password."), EqualTo("password", "The passwords don't match.")])

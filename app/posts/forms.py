@@ -4,7 +4,9 @@ from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, FieldList, Form, FormField, IntegerField, SelectField, StringField,
                      TextAreaField, TimeField)
 from wtforms.fields import DecimalField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from app.validators import KnownZip
 
 from app.models.posts import CATEGORIES, DAY_LABELS, DESTINATION_KINDS, FUND_PURPOSES, OFFER_FORMATS, URGENCIES
 from app.services.posts import MAX_DETAILS, PostInput
@@ -46,7 +48,7 @@ class PostForm(FlaskForm):
                                              Length(max=120, message="Keep the title under 120 characters.")])
     details = TextAreaField("Details", validators=[Optional(), Length(max=MAX_DETAILS, message=f"Details can be at most {MAX_DETAILS:,} characters.")],
                             description="Don't include your address or phone number: they are shared only after a coordinator approves a match.")
-    zip_code = StringField("ZIP code", validators=[DataRequired("Enter a ZIP code."), Regexp(r"^\s*\d{5}\s*$", message="Enter a 5-digit US ZIP code.")],
+    zip_code = StringField("ZIP code", validators=[DataRequired("Enter a ZIP code."), KnownZip()],
                            description="Others see only the town and a rough distance.")
     street_address = StringField("Street address (optional, private)", validators=[Optional(), Length(max=200)],
                                  description="Shared only with your matched helper after approval.")
@@ -135,7 +137,7 @@ class BrowseForm(Form):
     kind = SelectField("Show", choices=[("need", "Requests for help"), ("offer", "Offers of help")], default="need")
     category = SelectField("Category", choices=[("", "All categories")] + list(CATEGORIES.items()), default="")
     q = StringField("Search", validators=[Optional(), Length(max=100, message="Keep the search under 100 characters.")])
-    near = StringField("Near ZIP", validators=[Optional(), Regexp(r"^\d{5}$", message="Enter a 5-digit US ZIP code.")])
+    near = StringField("Near ZIP", validators=[Optional(), KnownZip()])
     within = SelectField("Within", choices=[("", "Any distance"), ("2", "2 miles"), ("5", "5 miles"), ("10", "10 miles"),
                                             ("25", "25 miles"), ("50", "50 miles")], default="")
     urgency = SelectField("At least", choices=[("", "Any urgency"), ("1", "This week"), ("2", "Within 48 hours"), ("3", "Today")], default="")

@@ -26,21 +26,18 @@ def _viewer_origin(near_zip: str | None = None) -> tuple[float, float] | None:
 @public
 def browse():
     form = BrowseForm(request.args)
-    valid = form.validate()
-    near = form.near.data if valid else None
-    if valid and near and geo.lookup_zip(near) is None:
-        form.near.errors.append(f"We don't know ZIP {near}.")
-        near = None
-    origin = _viewer_origin(near)
+    form.validate()  # each filter below is used only if its own field is valid
+    ok = lambda field: field.data not in (None, "") and not field.errors  # noqa: E731
+    origin = _viewer_origin(form.near.data.strip() if ok(form.near) else None)
     filters = post_service.BrowseFilters(
         kind=form.kind.data if form.kind.data in ("need", "offer") else "need",
-        category=form.category.data or None,
-        q=(form.q.data or "")[:100] if valid else "",
-        within_miles=float(form.within.data) if form.within.data and origin else None,
+        category=form.category.data if ok(form.category) else None,
+        q=form.q.data if ok(form.q) else "",
+        within_miles=float(form.within.data) if ok(form.within) and origin else None,
         origin=origin,
-        min_urgency=int(form.urgency.data) if form.urgency.data else None,
+        min_urgency=int(form.urgency.data) if ok(form.urgency) else None,
         sort=form.sort.data if form.sort.data in post_service.SORTS else "urgency",
-        page=form.page.data or 1 if valid else 1,
+        page=form.page.data if ok(form.page) else 1,
         per_page=current_app.config["POSTS_PER_PAGE"],
     )
     result = post_service.browse(filters)

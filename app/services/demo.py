@@ -5,11 +5,10 @@ install (there is no default password) and kept in instance/demo-logins.txt.
 """
 import random
 import secrets
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Post, User

@@ -1,7 +1,6 @@
 """Each feasibility rule of the format, checked through the engine's public API."""
 import math
 
-import pytest
 
 from matching import parse_instance, solve
 from tests.matching.helpers import instance, need, offer

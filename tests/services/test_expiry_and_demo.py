@@ -98,3 +98,10 @@ def test_migrations_match_the_models(app):
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
     assert diff == []
+
+
+def test_tests_never_write_into_the_projects_instance_folder(app):
+    from pathlib import Path
+
+    project_instance = Path(__file__).resolve().parents[2] / "instance"
+    assert Path(app.instance_path).resolve() != project_instance.resolve()

@@ -1,7 +1,6 @@
 import re
 
 from app.extensions import db
-from app.models import Post
 from app.services import geo
 
 
@@ -118,3 +117,12 @@ def test_public_distance_uses_the_coarse_cell(make_user, make_post):
     assert abs(post.cell_lat - post.lat) <= 0.005 + 1e-9
     assert geo.haversine_miles(post.lat, post.lon, post.cell_lat, post.cell_lon) < 0.7
     assert geo.coarse_cell(post.lat, post.lon) == (post.cell_lat, post.cell_lon)
+
+
+def test_a_bad_filter_is_explained_without_discarding_the_others(client, make_user, make_post):
+    owner = make_user()
+    make_post(owner, kind="offer", category="skills", title="Resume writing and interview practice")
+    make_post(owner, kind="offer", category="skills", title="Sewing lessons")
+    html = client.get("/browse?kind=offer&q=resmue&near=00000&within=abc").get_data(as_text=True)
+    assert "We don&#39;t know ZIP 00000." in html
+    assert titles(html) == ["Resume writing and interview practice"]

@@ -185,3 +185,9 @@ def test_owner_marks_fulfilled_then_it_is_hidden_from_others(app, make_user, mak
 def test_posting_requires_login(client):
     response = client.get("/posts/new?kind=need")
     assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_all_field_errors_show_at_once(client, make_user, login_as):
+    login_as(make_user())
+    html = post_new(client, "need", need_form(title="", zip_code="00000")).get_data(as_text=True)
+    assert "Give your post a short title." in html and "We don&#39;t know ZIP 00000." in html

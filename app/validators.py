@@ -1,0 +1,17 @@
+"""Field validators shared by the forms."""
+from wtforms.validators import ValidationError
+
+from app.services import geo
+
+
+class KnownZip:
+    """A 5-digit US ZIP that the offline centroid data knows (empty passes: pair with DataRequired)."""
+
+    def __call__(self, form, field):
+        value = (field.data or "").strip()
+        if not value:
+            return
+        if not geo.ZIP_RE.match(value):
+            raise ValidationError("Enter a 5-digit US ZIP code.")
+        if geo.lookup_zip(value) is None:
+            raise ValidationError(f"We don't know ZIP {value}.")
