@@ -5,7 +5,7 @@ from sqlalchemy import func, or_, select
 from app.coord.forms import ResidentForm, RoleForm
 from app.extensions import db
 from app.models import Post, User
-from app.posts.views import _new_post
+from app.posts.views import new_post_page
 from app.services import NotAllowed, ServiceError, accounts
 from app.services import posts as post_service
 from app.web import form_error, roles_required
@@ -60,7 +60,7 @@ def post_for_resident(user_id: int):
     kind = request.args.get("kind", "need")
     if kind not in ("need", "offer"):
         abort(404)
-    return _new_post(kind, person, {"owner": person})
+    return new_post_page(kind, person, {"owner": person})
 
 
 @bp.route("/members")

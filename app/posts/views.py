@@ -65,7 +65,8 @@ def detail(post_id: int):
                            is_owner=current_user.is_authenticated and post.owner_id == current_user.id)
 
 
-def _new_post(kind: str, owner: User | None, template_args: dict):
+def new_post_page(kind: str, owner: User | None, template_args: dict):
+    """The new-post form for the current user, or for `owner` when a coordinator posts for a resident."""
     form = PostForm()
     form.meta_kind = kind
     if request.method == "GET":
@@ -89,7 +90,7 @@ def new():
     kind = request.args.get("kind", "need")
     if kind not in ("need", "offer"):
         abort(404)
-    return _new_post(kind, None, {"owner": None})
+    return new_post_page(kind, None, {"owner": None})
 
 
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
