@@ -3,7 +3,8 @@
 Per category, a KD-tree over offers (3-D unit vectors) gives each need its nearest offers; exact
 distance, owner and time checks run vectorised on those pairs; scores rank them; each need keeps
 its top k. A need whose nearest pool was cut short and left fewer than k feasible offers is
-searched again over everything within reach, so no feasible offer is missed when it is needed.
+searched again with larger pools and finally over everything within reach, so no feasible offer
+is missed when it is needed.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from scipy.spatial import cKDTree
 
 from matching.model import Candidate, Instance, Need, Offer
 from matching.text import TextModel, Vocabulary
-from matching.timeplan import FLEX_SECONDS, Availability, Horizon, epoch, need_windows
+from matching.timeplan import FLEX_SECONDS, Availability, Horizon, epoch, expand_ranges, need_windows
 
 R_KM = 6371.0088
 TOL_KM = 1e-3
@@ -129,6 +130,11 @@ class Engine:
         t["flexible"] = flexible
         t["w_ptr"] = np.concatenate([[0], np.cumsum(np.bincount(idx, minlength=len(needs)))]).astype(np.int64)
         t["ws"], t["we"] = ws, we
+        # A need none of whose windows (after now) is as long as its duration fits no offer at all.
+        longest = np.zeros(len(needs))
+        np.maximum.at(longest, idx, (we - ws).astype(float))
+        longest[flexible] = FLEX_SECONDS
+        t["possible"] = longest >= t["duration"] - 1e-6
         return t
 
     def _offer_table(self, offers) -> dict:
@@ -138,7 +144,6 @@ class Engine:
             "cap": np.array([x.capacity for x in offers], dtype=np.int64),
             "committed": np.array([x.committed for x in offers], dtype=float),
             "owner": np.array([self._owner(x.owner) for x in offers], dtype=np.int64),
-            "always": np.array([not x.when and not x.weekly for x in offers], dtype=bool),
         }
         t["xyz"] = _xyz(t["lat"], t["lon"]) if len(offers) else np.zeros((0, 3))
         return t
@@ -188,9 +193,7 @@ class Engine:
             starts, counts = n["w_ptr"][ni[rows]], n["w_ptr"][ni[rows] + 1] - n["w_ptr"][ni[rows]]
             has = counts > 0
             rows, starts, counts = rows[has], starts[has], counts[has]
-            rep = np.repeat(np.arange(len(rows)), counts)
-            offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-            w = starts[rep] + offsets
+            rep, w = expand_ranges(starts, counts)
             ov = avail.longest_overlap(oj[rows][rep], n["ws"][w], n["we"][w])
             best = np.zeros(len(rows), dtype=np.int64)
             np.maximum.at(best, rep, ov)
@@ -244,18 +247,7 @@ class Engine:
                                model.matrix, self.n_text, model.matrix, self.o_text, d)
             return self._top_k(p, self.top_k, p.need)
 
-        # A need none of whose windows (after now) is as long as its duration fits no offer at all.
-        longest = np.zeros(len(ni))
-        w = self.n["w_ptr"]
-        has_window = w[ni + 1] > w[ni]
-        if has_window.any():
-            rows = np.flatnonzero(has_window)
-            counts = w[ni[rows] + 1] - w[ni[rows]]
-            rep = np.repeat(rows, counts)
-            idx = np.repeat(w[ni[rows]], counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-            np.maximum.at(longest, rep, self.n["we"][idx] - self.n["ws"][idx])
-        longest[self.n["flexible"][ni]] = FLEX_SECONDS
-        possible = longest >= self.n["duration"][ni] - 1e-6
+        possible = self.n["possible"][ni]
         parts, todo, pool = [], ni[possible], min(POOL, len(oi))
         while len(todo):
             if pool >= len(oi) or pool > MAX_POOL:

@@ -21,6 +21,13 @@ def epoch(dt: datetime) -> int:
     return int(dt.timestamp())
 
 
+def expand_ranges(starts: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Ranges [starts[i], starts[i] + counts[i]) laid end to end: (which range, value) per element."""
+    group = np.repeat(np.arange(len(counts)), counts)
+    values = np.repeat(starts, counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return group, values
+
+
 class Horizon:
     """The span weekly slots are expanded over: from `now` to the last need window (at least 14 days)."""
 
@@ -100,8 +107,7 @@ class Availability:
         h1 = np.clip(-((self.origin - self.end[keep]) // HOUR), 0, limit)  # ceil
         counts = np.maximum(h1 - h0, 0)
         if counts.sum():
-            rep = np.repeat(np.arange(len(owner)), counts)
-            hours = np.repeat(h0, counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            rep, hours = expand_ranges(h0, counts)
             cell = owner[rep] * self.words + hours // 64
             bits = np.left_shift(np.uint64(1), (hours % 64).astype(np.uint64))
             order = np.argsort(cell, kind="stable")

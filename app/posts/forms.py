@@ -6,10 +6,9 @@ from wtforms import (BooleanField, DateField, FieldList, Form, FormField, Intege
 from wtforms.fields import DecimalField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from app.validators import KnownZip
-
 from app.models.posts import CATEGORIES, DAY_LABELS, DESTINATION_KINDS, FUND_PURPOSES, OFFER_FORMATS, URGENCIES
 from app.services.posts import MAX_DETAILS, PostInput
+from app.validators import KnownZip
 
 DURATIONS = [(30, "30 minutes"), (60, "1 hour"), (90, "1½ hours"), (120, "2 hours"), (180, "3 hours"),
              (240, "4 hours"), (480, "A day")]
