@@ -17,9 +17,11 @@ def create_app(config: type | dict | None = None) -> Flask:
     """Build the app. `config` is a Config class or a dict of overrides (tests).
 
     The instance folder (SQLite file, secret key, demo logins) is `instance/` unless the
-    overrides name another as INSTANCE_PATH, as the tests do so they never touch a developer's files.
+    overrides (or the environment) name another as INSTANCE_PATH, as the tests do so they never
+    touch a developer's files.
     """
     instance = (config or {}).get("INSTANCE_PATH") if isinstance(config, dict) else None
+    instance = instance or os.environ.get("INSTANCE_PATH")
     app = Flask(__name__, instance_path=str(instance or ROOT / "instance"), instance_relative_config=True,
                 template_folder=str(ROOT / "templates"), static_folder="static")
     app.config.from_object(Config)
@@ -65,6 +67,8 @@ def register_extensions(app: Flask) -> None:
     from app.models import User  # noqa: F401 - models must be imported before migrate
 
     db.init_app(app)
+    with app.app_context():
+        _tune_sqlite(db.engine)
     migrate.init_app(app, db, directory=str(ROOT / "app" / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -84,6 +88,22 @@ def register_extensions(app: Flask) -> None:
         if user is None or not secrets.compare_digest(user.session_token, token) or not user.can_log_in:
             return None
         return user
+
+
+def _tune_sqlite(engine) -> None:
+    """SQLite: write-ahead logging, so readers never wait for a writer and a commit costs no full
+    sync (the outbox commits once per email); wait for a busy database instead of failing."""
+    if engine.dialect.name != "sqlite":
+        return
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""`flask` commands: serve, user create-admin, posts expire, mail send-pending, seed-demo."""
+"""`flask` commands: serve, user create-admin, posts expire, mail send-pending, digest send, seed-demo."""
 import getpass
 
 import click
@@ -12,6 +12,7 @@ from app.services import ServiceError
 user_cli = AppGroup("user", help="Manage accounts.")
 posts_cli = AppGroup("posts", help="Housekeeping for posts.")
 mail_cli = AppGroup("mail", help="The email outbox.")
+digest_cli = AppGroup("digest", help="Digests of new requests.")
 
 
 def _external(endpoint: str, **values) -> str:
@@ -57,6 +58,18 @@ def send_pending_cmd() -> None:
     click.echo(f"Sent {sent}; failed {failed}.")
 
 
+@digest_cli.command("send")
+def digest_send() -> None:
+    """Queue and send every due digest (run hourly; a member gets one per period at most)."""
+    from app.services.digests import send_digests
+    from app.services.mail import send_pending
+
+    run = send_digests()
+    sent, failed = send_pending()
+    click.echo(f"Digests due {run.due}: queued {run.sent}, nothing new for {run.empty}, "
+               f"no place for {run.skipped_no_place}. Emails sent {sent}, failed {failed}.")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
@@ -86,7 +99,7 @@ def seed_demo() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for cmd in (user_cli, posts_cli, mail_cli, serve, seed_demo):
+    for cmd in (user_cli, posts_cli, mail_cli, digest_cli, serve, seed_demo):
         app.cli.add_command(cmd)
 
     @app.teardown_appcontext

@@ -32,6 +32,14 @@ class Config:
     MAIL_USE_TLS = _bool("MAIL_USE_TLS")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Mutual Aid Exchange <no-reply@localhost>")
     MAIL_MAX_ATTEMPTS = _int("MAIL_MAX_ATTEMPTS", 8)
+    MAIL_RETRY_BASE_SECONDS = _int("MAIL_RETRY_BASE_SECONDS", 60)  # doubles after each failure
+    MAIL_TIMEOUT = _int("MAIL_TIMEOUT", 30)
+    # A row a sender claimed but did not finish (it died) is sent again after this many seconds.
+    MAIL_CLAIM_LEASE = _int("MAIL_CLAIM_LEASE", 600)
+
+    # Digests: sent by `flask digest send` (hourly cron) from this local hour on; weekly on Mondays.
+    DIGEST_HOUR = _int("DIGEST_HOUR", 7)
+    DIGEST_MAX_ITEMS = _int("DIGEST_MAX_ITEMS", 25)
 
     # Places: offline ZIP centroids always; an online geocoder for street addresses only if set.
     GEOCODER = os.environ.get("GEOCODER", "")  # "" (offline only) or "nominatim"

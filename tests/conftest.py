@@ -1,5 +1,6 @@
 """Fixtures: an app on SQLite (or PostgreSQL when TEST_DATABASE_URL is set), a client, factories,
 a real SMTP server (aiosmtpd) on a free local port, and a SQL query counter."""
+import asyncio
 import os
 import re
 import socket
@@ -206,6 +207,20 @@ class Mailbox:
         self.messages = []
         self.lock = threading.Lock()
         self.refuse = 0  # refuse this many messages with a 451 before accepting
+        # Hold the n-th RCPT (1-based) until `release` is set, so a test can kill the sender there.
+        self.hold_at: int | None = None
+        self.held = threading.Event()
+        self.release = threading.Event()
+        self._rcpts = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self._rcpts += 1
+        if self.hold_at is not None and self._rcpts == self.hold_at:
+            self.held.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.01)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
@@ -231,6 +246,14 @@ def smtp(app):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
     yield box
     controller.stop()
+
+
+def sender_env(app, **extra) -> dict:
+    """Environment for a `flask` subprocess that uses this test's database and mail server."""
+    env = dict(os.environ, DATABASE_URL=DB_URL, INSTANCE_PATH=_SQLITE_DIR, SECRET_KEY=app.config["SECRET_KEY"], BASE_URL="http://localhost",
+               MAIL_SERVER=app.config["MAIL_SERVER"] or "", MAIL_PORT=str(app.config["MAIL_PORT"]))
+    env.update({key: str(value) for key, value in extra.items()})
+    return env
 
 
 def local_dt(days=3, hour=10, minute=0):

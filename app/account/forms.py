@@ -1,7 +1,10 @@
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField, TelField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+from wtforms import BooleanField, FloatField, PasswordField, RadioField, SelectMultipleField, StringField, TelField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.models.mail import DIGEST_FREQUENCIES
+from app.models.posts import CATEGORIES
 from app.validators import KnownZip
 
 
@@ -17,3 +20,18 @@ class PasswordForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password.")])
     new_password = PasswordField("New password", validators=[DataRequired("Choose a password."), Length(min=10, max=200, message="Use at least 10 characters.")])
     confirm = PasswordField("Repeat new password", validators=[DataRequired("Repeat your password."), EqualTo("new_password", "The passwords don't match.")])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class DigestForm(FlaskForm):
+    frequency = RadioField("How often", choices=list(DIGEST_FREQUENCIES.items()), default="weekly",
+                           validators=[InputRequired("Choose how often.")])
+    follow_offers = BooleanField("The categories of my own offers (every category while I have none)", default=True)
+    categories = MultiCheckboxField("Or these categories", choices=list(CATEGORIES.items()), validate_choice=True)
+    radius_miles = FloatField("How far from my place (miles)", default=10.0,
+                              validators=[InputRequired("Enter a distance in miles."),
+                                          NumberRange(0.5, 100, "Enter a distance between 0.5 and 100 miles.")])

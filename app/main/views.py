@@ -1,7 +1,8 @@
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from app.services import geo
+from app.extensions import csrf
+from app.services import ServiceError, digests, geo
 from app.services import posts as post_service
 from app.web import public
 
@@ -22,3 +23,18 @@ def index():
 @public
 def privacy():
     return render_template("main/privacy.html")
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@public
+@csrf.exempt  # RFC 8058: mail clients POST without our form; the signed token is the authority
+def unsubscribe(token: str):
+    """GET shows a confirmation and changes nothing; POST (one click, or the button) unsubscribes."""
+    try:
+        if request.method == "POST":
+            digests.unsubscribe(token)
+            return render_template("main/unsubscribe.html", done=True)
+        digests.subscription_for_token(token)
+    except ServiceError as err:
+        return render_template("main/unsubscribe.html", error=err.message), 404
+    return render_template("main/unsubscribe.html", token=token)

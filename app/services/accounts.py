@@ -11,6 +11,7 @@ from app.models import User
 from app.models.users import ROLES, new_token
 from app.services import FieldError, NotAllowed, ServiceError
 from app.services import geo
+from app.services.digests import subscription_for
 from app.services.mail import queue_email
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ def sign_up(name: str, email: str, password: str, zip_code: str | None = None) -
     if zip_code:
         _set_place(user, zip_code)
     db.session.add(user)
+    db.session.flush()
+    subscription_for(user)  # weekly digest, the categories of their offers, within 10 miles
     db.session.commit()
     log.info("member %s signed up", user.id)
     return user

@@ -1,19 +1,31 @@
-"""Email through an outbox: queued in the caller's transaction, delivered after the commit."""
+"""Email through an outbox: queued in the caller's transaction, delivered after the commit.
+
+Delivery is at most one sender per row: a sender claims a batch of due rows with one conditional
+UPDATE (committed before any SMTP traffic), sends them over one SMTP connection, and commits each
+row as sent the moment the server accepts it. A second sender running at the same time claims
+other rows; a sender killed mid-batch leaves its unsent rows `sending` until the lease
+(`MAIL_CLAIM_LEASE` seconds) runs out, and the next run sends them. The only moment SMTP itself
+cannot cover is between the server's "250 OK" and our commit of that one row; a row caught there
+is sent again with the same Message-ID, which mail stores use to recognise the copy.
+"""
 import logging
+import secrets
 import smtplib
+from dataclasses import dataclass
 from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import parseaddr
 
 from flask import current_app, render_template
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
 
 from app.extensions import db
 from app.models import OutboxEmail
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+BATCH = 200
 
 
 def _one_line(value: str) -> str:
@@ -21,85 +33,171 @@ def _one_line(value: str) -> str:
     return " ".join((value or "").split())
 
 
-def queue_email(to_addr: str, subject: str, template: str, kind: str = "notice", **context) -> OutboxEmail:
-    """Add an email to the outbox in the current transaction (the caller commits).
+def render_email(template: str, **context) -> tuple[str, str]:
+    """The text and HTML bodies of `templates/email/<template>.txt` and `.html`."""
+    return render_template(f"email/{template}.txt", **context), render_template(f"email/{template}.html", **context)
 
-    `template` names `templates/email/<template>.txt` and `.html`.
-    """
-    text = render_template(f"email/{template}.txt", **context)
-    html = render_template(f"email/{template}.html", **context)
+
+def queue_email(to_addr: str, subject: str, template: str, kind: str = "notice", **context) -> OutboxEmail:
+    """Add an email to the outbox in the current transaction (the caller commits)."""
+    text, html = render_email(template, **context)
     row = OutboxEmail(to_addr=to_addr, subject=_one_line(subject)[:200], body_text=text, body_html=html, kind=kind)
     db.session.add(row)
     return row
 
 
-def build_message(row: OutboxEmail) -> EmailMessage:
+@dataclass(frozen=True)
+class _Outgoing:
+    id: int
+    attempts: int
+    to_addr: str
+    subject: str
+    body_text: str
+    body_html: str | None
+    unsubscribe_url: str | None
+
+
+def build_message(row: "OutboxEmail | _Outgoing") -> EmailMessage:
+    """The message for one outbox row; every header goes through EmailMessage, on one line."""
     cfg = current_app.config
     msg = EmailMessage()
     name, addr = parseaddr(cfg["MAIL_DEFAULT_SENDER"])
     user, _, domain = addr.partition("@")
     msg["From"] = Address(display_name=_one_line(name), username=user, domain=domain or "localhost")
-    msg["To"] = row.to_addr
+    msg["To"] = _one_line(row.to_addr)
     msg["Subject"] = _one_line(row.subject)
     msg["Message-ID"] = f"<outbox-{row.id}@{domain or 'localhost'}>"
+    if row.unsubscribe_url:
+        msg["List-Unsubscribe"] = f"<{_one_line(row.unsubscribe_url)}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(row.body_text)
     if row.body_html:
         msg.add_alternative(row.body_html, subtype="html")
     return msg
 
 
-def _transport(message: EmailMessage) -> None:
+class _Console:
+    """Development without MAIL_SERVER: print each email instead of sending it."""
+
+    def send_message(self, message: EmailMessage) -> None:
+        print(message.as_string(), flush=True)
+
+    def close(self) -> None:
+        pass
+
+
+def _connect():
     cfg = current_app.config
     if not cfg.get("MAIL_SERVER"):
-        # Development without a mail server: print instead of sending.
-        print(message.as_string(), flush=True)
-        return
-    with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=30) as smtp:
+        return _Console()
+    smtp = smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg["MAIL_TIMEOUT"])
+    try:
         if cfg.get("MAIL_USE_TLS"):
             smtp.starttls()
         if cfg.get("MAIL_USERNAME"):
             smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"] or "")
-        smtp.send_message(message)
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
 
 
-def send_pending(limit: int = 500) -> tuple[int, int]:
-    """Deliver due pending emails; returns (sent, failed). Each row is committed on its own."""
-    sent = failed = 0
-    max_attempts = current_app.config["MAIL_MAX_ATTEMPTS"]
-    ids = db.session.scalars(
-        select(OutboxEmail.id)
-        .where(OutboxEmail.status == "pending", OutboxEmail.next_attempt_at <= utcnow())
-        .order_by(OutboxEmail.id)
-        .limit(limit)
+def _close(conn) -> None:
+    try:
+        if isinstance(conn, smtplib.SMTP):
+            conn.quit()
+    except (smtplib.SMTPException, OSError):
+        conn.close()
+
+
+def _claim(limit: int) -> tuple[str, list["_Outgoing"]]:
+    """Mark up to `limit` due rows as ours in one committed UPDATE; returns our token and the rows."""
+    now = utcnow()
+    lease = timedelta(seconds=current_app.config["MAIL_CLAIM_LEASE"])
+    due = or_(
+        and_(OutboxEmail.status == "pending", OutboxEmail.next_attempt_at <= now),
+        and_(OutboxEmail.status == "sending", OutboxEmail.claimed_at < now - lease),
+    )
+    candidates = select(OutboxEmail.id).where(due).order_by(OutboxEmail.id).limit(limit)
+    token = secrets.token_hex(16)
+    # The same condition again in the UPDATE: a row another sender claimed in between is skipped.
+    db.session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.id.in_(candidates.scalar_subquery()), due)
+        .values(status="sending", claim_token=token, claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    # Plain values, not ORM objects: the commit after each email would expire and reload them.
+    rows = db.session.execute(
+        select(OutboxEmail.id, OutboxEmail.attempts, OutboxEmail.to_addr, OutboxEmail.subject, OutboxEmail.body_text,
+               OutboxEmail.body_html, OutboxEmail.unsubscribe_url)
+        .where(OutboxEmail.claim_token == token, OutboxEmail.status == "sending").order_by(OutboxEmail.id)
     ).all()
-    for email_id in ids:
-        row = db.session.get(OutboxEmail, email_id)
-        if row is None or row.status != "pending":
-            continue
-        try:
-            _transport(build_message(row))
-        except (smtplib.SMTPException, OSError) as exc:
-            row.attempts += 1
-            row.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-            if row.attempts >= max_attempts:
-                row.status = "failed"
-            else:
-                row.next_attempt_at = utcnow() + timedelta(minutes=2 ** row.attempts)
-            failed += 1
-            log.warning("email %s failed (attempt %s)", row.id, row.attempts)
-        else:
-            row.status = "sent"
-            row.attempts += 1
-            row.sent_at = utcnow()
+    return token, [_Outgoing(*row) for row in rows]
+
+
+def _record(email_id: int, token: str, **values) -> None:
+    """Write the outcome of one row, only if our claim still holds, and commit at once."""
+    db.session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.id == email_id, OutboxEmail.claim_token == token, OutboxEmail.status == "sending")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _failure(email_id: int, attempts: int, exc: Exception) -> dict:
+    attempts += 1
+    values = dict(attempts=attempts, last_error=f"{type(exc).__name__}: {exc}"[:1000], claim_token=None)
+    if attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        values["status"] = "failed"
+        log.error("email %s failed for good after %s attempts", email_id, attempts)
+    else:
+        # Backoff: 1, 2, 4, 8 ... minutes, at most a day.
+        delay = min(current_app.config["MAIL_RETRY_BASE_SECONDS"] * 2 ** (attempts - 1), 86400)
+        values.update(status="pending", next_attempt_at=utcnow() + timedelta(seconds=delay))
+        log.warning("email %s failed (attempt %s); next try in %ss", email_id, attempts, delay)
+    return values
+
+
+def send_pending(limit: int | None = None) -> tuple[int, int]:
+    """Deliver due outbox rows until none are left (or `limit` were tried); safe to run at any time.
+
+    Returns (sent, failed attempts); a failed row is retried later or, after the last attempt, kept
+    as failed with its error."""
+    sent = failed = 0
+    tried = 0
+    while limit is None or tried < limit:
+        token, rows = _claim(BATCH if limit is None else min(BATCH, limit - tried))
+        if not rows:
+            break
+        tried += len(rows)
+        conn = None
+        for out in rows:
+            try:
+                if conn is None:
+                    conn = _connect()
+                conn.send_message(build_message(out))
+            except (smtplib.SMTPException, OSError) as exc:
+                _record(out.id, token, **_failure(out.id, out.attempts, exc))
+                failed += 1
+                if conn is not None and not isinstance(exc, smtplib.SMTPResponseException):
+                    conn.close()
+                    conn = None  # the connection is broken; the next row opens a new one
+                continue
+            _record(out.id, token, status="sent", attempts=out.attempts + 1, sent_at=utcnow(), claim_token=None)
             sent += 1
-        db.session.commit()
+        if conn is not None:
+            _close(conn)
     return sent, failed
 
 
 def deliver_after_commit() -> None:
     """Called by views after a service committed: push out what it queued, never failing the request."""
     try:
-        send_pending()
-    except Exception:  # noqa: BLE001 - the rows stay pending for `flask mail send-pending`
+        send_pending(limit=50)
+    except Exception:  # noqa: BLE001 - the rows stay in the outbox for `flask mail send-pending`
         db.session.rollback()
         log.exception("sending queued email failed; it stays in the outbox")
