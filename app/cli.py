@@ -1,4 +1,4 @@
-"""`flask` commands: serve, user create-admin, posts expire, mail send-pending, digest send, seed-demo."""
+"""`flask` commands: serve, user create-admin, posts expire, mail send-pending, digest send, match run/tick, seed-demo."""
 import getpass
 
 import click
@@ -13,6 +13,7 @@ user_cli = AppGroup("user", help="Manage accounts.")
 posts_cli = AppGroup("posts", help="Housekeeping for posts.")
 mail_cli = AppGroup("mail", help="The email outbox.")
 digest_cli = AppGroup("digest", help="Digests of new requests.")
+match_cli = AppGroup("match", help="Matching and coordination.")
 
 
 def _external(endpoint: str, **values) -> str:
@@ -70,6 +71,37 @@ def digest_send() -> None:
                f"no place for {run.skipped_no_place}. Emails sent {sent}, failed {failed}.")
 
 
+@match_cli.command("run")
+def match_run() -> None:
+    """Re-run the whole assignment over every open post (nightly); waiting engine proposals are replaced."""
+    from app.services.matches import run_all
+
+    with click.progressbar(length=1, label="Matching open posts", show_pos=True) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        report = run_all(progress)
+    click.echo(f"{report.needs} needs and {report.offers} offers: {report.proposals} proposals "
+               f"({report.cancelled} older ones replaced); {report.unmet} needs unmet.")
+
+
+@match_cli.command("tick")
+def match_tick() -> None:
+    """Time-driven steps (run hourly): unanswered approvals reopen, reminders, follow-up questions."""
+    from app.services import matches
+    from app.services.mail import send_pending
+
+    link = lambda m: _external("matches.detail", match_id=m.id)  # noqa: E731
+    outcome = lambda token: _external("matches.outcome_by_link", token=token)  # noqa: E731
+    expired = matches.expire_unanswered()
+    reminded = matches.send_reminders(link)
+    asked = matches.send_followups(link, outcome)
+    sent, failed = send_pending()
+    click.echo(f"Reopened {expired} unanswered matches; reminded {reminded}; asked {asked} how it went. "
+               f"Emails sent {sent}, failed {failed}.")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
@@ -99,7 +131,7 @@ def seed_demo() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for cmd in (user_cli, posts_cli, mail_cli, digest_cli, serve, seed_demo):
+    for cmd in (user_cli, posts_cli, mail_cli, digest_cli, match_cli, serve, seed_demo):
         app.cli.add_command(cmd)
 
     @app.teardown_appcontext

@@ -46,6 +46,12 @@ class Config:
     GEOCODER_USER_AGENT = os.environ.get("GEOCODER_USER_AGENT", "mutual-aid-exchange")
     COMMUNITY_TZ = os.environ.get("COMMUNITY_TZ", "America/Chicago")
 
+    # Matching and coordination
+    MATCH_TOP_K = _int("MATCH_TOP_K", 10)  # candidates kept per need for coordinators to swap to
+    MATCH_RESPONSE_HOURS = _int("MATCH_RESPONSE_HOURS", 48)  # to accept an approved match, or it reopens
+    MATCH_FOLLOWUP_DAYS = _int("MATCH_FOLLOWUP_DAYS", 3)  # after confirming, for help with no set time
+    OUTCOME_LINK_DAYS = _int("OUTCOME_LINK_DAYS", 30)  # how long the "did it happen?" link works
+
     POST_LIFETIME_DAYS = _int("POST_LIFETIME_DAYS", 30)
     POST_EXPIRY_WARNING_DAYS = _int("POST_EXPIRY_WARNING_DAYS", 3)
     POSTS_PER_PAGE = _int("POSTS_PER_PAGE", 20)

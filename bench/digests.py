@@ -27,7 +27,7 @@ from sqlalchemy import event, insert, text  # noqa: E402
 from app import create_app  # noqa: E402
 from app.config import TestConfig  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.models import DigestSubscription, OutboxEmail, Post, User  # noqa: E402
+from app.models import DigestSubscription, Post, User  # noqa: E402
 from app.models.posts import CATEGORIES  # noqa: E402
 from app.services import geo  # noqa: E402
 from app.services.digests import new_subscription, send_digests  # noqa: E402

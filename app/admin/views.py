@@ -6,7 +6,7 @@ from app.coord.forms import RoleForm
 from app.extensions import db
 from app.models import User
 from app.models.users import ROLE_LABELS, ROLES
-from app.services import NotAllowed, ServiceError, accounts
+from app.services import NotAllowed, ServiceError, accounts, audit
 from app.web import roles_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -41,3 +41,13 @@ def set_role(user_id: int):
     else:
         flash(f"{target.name} is now {ROLE_LABELS[target.role].lower()}.", "success")
     return redirect(url_for("admin.users", q=request.form.get("q", "")))
+
+
+@bp.route("/audit")
+@roles_required("admin")
+def audit_log():
+    page_no = request.args.get("page", 1, type=int)
+    action = request.args.get("action") or None
+    entries = audit.page(current_user, max(page_no, 1), action=action)
+    actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({e.actor_id for e in entries.items})))}
+    return render_template("admin/audit.html", entries=entries, actors=actors, action=action)

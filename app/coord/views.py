@@ -3,10 +3,13 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from app.coord.forms import ResidentForm, RoleForm
+from app.matches.forms import AnswerForm, CaseNoteForm, ManualMatchForm, RejectForm, SwapForm
 from app.extensions import db
 from app.models import Post, User
 from app.posts.views import new_post_page
-from app.services import NotAllowed, ServiceError, accounts
+from app.services import Conflict, NotAllowed, ServiceError, accounts, match_engine
+from app.services import cases as case_service
+from app.services import matches as match_service
 from app.services import posts as post_service
 from app.web import form_error, roles_required
 
@@ -49,8 +52,15 @@ def new_resident():
 @bp.route("/residents/<int:user_id>")
 @roles_required("coordinator")
 def resident(user_id: int):
-    person = _resident(user_id)
-    return render_template("coord/resident.html", person=person, posts=post_service.posts_of([person.id]))
+    return _resident_page(_resident(user_id), CaseNoteForm())
+
+
+def _resident_page(person: User, note_form: CaseNoteForm):
+    """The case view: every need and match of the resident, and the coordinators' private notes."""
+    posts = post_service.posts_of([person.id])
+    return render_template("coord/resident.html", person=person, posts=posts,
+                           matches=match_service.matches_for_posts([p.id for p in posts]),
+                           notes=case_service.notes_of(current_user, person), note_form=note_form)
 
 
 @bp.route("/residents/<int:user_id>/posts/new", methods=["GET", "POST"])
@@ -93,3 +103,106 @@ def mark_resident(user_id: int):
         abort(409, description=err.message)
     flash(f"{target.name} is now marked as {'a resident' if role == 'resident' else 'a member'}.", "success")
     return redirect(url_for("coord.members", q=request.form.get("q", "")))
+
+
+# The coordinators' queue ---------------------------------------------------------------------
+
+def _match_url(match) -> str:
+    return url_for("matches.detail", match_id=match.id, _external=True)
+
+
+def _decide(action):
+    """Run a coordinator decision; rule breaks become 403, state conflicts 409 with the message."""
+    try:
+        return action()
+    except NotAllowed as err:
+        abort(403, description=err.message)
+    except Conflict as err:
+        abort(409, description=err.message)
+
+
+@bp.route("/queue")
+@roles_required("coordinator")
+def queue():
+    return render_template("coord/queue.html", items=match_service.queue(), unmet=match_service.unmet_needs(),
+                           reject_form=RejectForm(), swap_form=SwapForm())
+
+
+@bp.route("/matches/<int:match_id>/approve", methods=["POST"])
+@roles_required("coordinator")
+def approve(match_id: int):
+    if not AnswerForm().validate_on_submit():
+        abort(400)
+    match = _decide(lambda: match_service.approve(current_user, match_id, _match_url))
+    flash("Approved. Both people have been emailed their contact details.", "success")
+    return redirect(request.form.get("back") == "match" and url_for("matches.detail", match_id=match.id)
+                    or url_for("coord.queue"))
+
+
+@bp.route("/matches/<int:match_id>/reject", methods=["POST"])
+@roles_required("coordinator")
+def reject(match_id: int):
+    form = RejectForm()
+    if not form.validate_on_submit():
+        flash(" ".join(form.reason.errors) or "Say why, so the next coordinator knows.", "error")
+        return redirect(url_for("coord.queue") + f"#match-{match_id}")
+    try:
+        _decide(lambda: match_service.reject(current_user, match_id, form.reason.data))
+    except ServiceError as err:
+        flash(err.message, "error")
+        return redirect(url_for("coord.queue") + f"#match-{match_id}")
+    flash("Rejected.", "success")
+    return redirect(url_for("coord.queue"))
+
+
+@bp.route("/matches/<int:match_id>/swap", methods=["POST"])
+@roles_required("coordinator")
+def swap(match_id: int):
+    form = SwapForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        _decide(lambda: match_service.swap(current_user, match_id, form.offer_id.data))
+    except ServiceError as err:
+        flash(err.message, "error")
+        return redirect(url_for("coord.queue") + f"#match-{match_id}")
+    flash("Swapped. The new proposal is in the queue.", "success")
+    return redirect(url_for("coord.queue"))
+
+
+@bp.route("/needs/<int:need_id>/match", methods=["GET", "POST"])
+@roles_required("coordinator")
+def manual_match(need_id: int):
+    need = db.session.get(Post, need_id)
+    if need is None or need.kind != "need":
+        abort(404)
+    q = (request.args.get("q") or "").strip()[:80]
+    form = ManualMatchForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                match = _decide(lambda: match_service.manual_match(
+                    current_user, need.id, int(form.offer_id.data) if form.offer_id.data.isdigit() else 0,
+                    form.units.data, _match_url))
+            except ServiceError as err:
+                flash(err.message, "error")
+            else:
+                flash("Matched and approved. Both people have been emailed.", "success")
+                return redirect(url_for("matches.detail", match_id=match.id))
+        else:
+            flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
+    results = match_service.search_offers(need, q)
+    return render_template("coord/manual_match.html", need=need, q=q, results=results, form=form,
+                           bucket=match_engine.km_to_bucket), (422 if request.method == "POST" else 200)
+
+
+@bp.route("/residents/<int:user_id>/notes", methods=["POST"])
+@roles_required("coordinator")
+def add_note(user_id: int):
+    person = _resident(user_id)
+    form = CaseNoteForm()
+    if form.validate_on_submit():
+        case_service.add_note(current_user, person, form.body.data)
+        flash("Note saved.", "success")
+        return redirect(url_for("coord.resident", user_id=person.id) + "#notes")
+    return _resident_page(person, form), 422

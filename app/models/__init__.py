@@ -1,7 +1,9 @@
 """ORM models, one module per aggregate."""
 from app.models.audit import AuditEntry
 from app.models.mail import Digest, DigestSubscription, OutboxEmail
+from app.models.matches import CaseNote, Match, Suggestion
 from app.models.posts import Post, PostWindow, WeeklySlot
 from app.models.users import User
 
-__all__ = ["AuditEntry", "Digest", "DigestSubscription", "OutboxEmail", "Post", "PostWindow", "User", "WeeklySlot"]
+__all__ = ["AuditEntry", "CaseNote", "Digest", "DigestSubscription", "Match", "OutboxEmail", "Post", "PostWindow",
+           "Suggestion", "User", "WeeklySlot"]

@@ -48,6 +48,8 @@ class Post(db.Model):
         Index("ix_posts_owner_status", "owner_id", "status"),
         CheckConstraint("kind in ('need', 'offer')", name="ck_posts_kind"),
         CheckConstraint("quantity > 0", name="ck_posts_quantity_positive"),
+        # Approvals take units with a conditional UPDATE; this is the backstop that can never be crossed.
+        CheckConstraint("units_committed >= 0 AND units_committed <= quantity", name="ck_posts_units_committed"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,6 +72,8 @@ class Post(db.Model):
 
     # Units: a need's quantity, an offer's capacity (seats, meals, places, dollars, items).
     quantity: Mapped[int] = mapped_column(default=1)
+    # Units held by approved, confirmed or completed matches (an offer's used capacity, a need's matched part).
+    units_committed: Mapped[int] = mapped_column(default=0, server_default="0")
     urgency: Mapped[int] = mapped_column(default=0, index=True)  # needs only: 0..3
     duration_min: Mapped[int] = mapped_column(default=60)  # needs
     flexible: Mapped[bool] = mapped_column(default=False)  # needs: no dated window
@@ -111,6 +115,10 @@ class Post(db.Model):
     def unit_label(self) -> str:
         singular, plural = UNITS.get(self.category, ("unit", "units"))
         return singular if self.quantity == 1 else plural
+
+    @property
+    def units_left(self) -> int:
+        return self.quantity - (self.units_committed or 0)
 
     @property
     def is_open(self) -> bool:

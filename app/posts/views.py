@@ -3,8 +3,10 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.models import Post, User
+from app.matches.forms import HelpForm
 from app.posts.forms import BrowseForm, PostForm
-from app.services import NotAllowed, ServiceError, geo
+from app.services import Conflict, NotAllowed, ServiceError, geo
+from app.services import matches as match_service
 from app.services import posts as post_service
 from app.timeutil import community_zone
 from app.web import form_error, public, safe_next
@@ -62,7 +64,47 @@ def detail(post_id: int):
         abort(404)
     distance = post_service.public_distance(post, _viewer_origin())
     return render_template("posts/detail.html", post=post, manager=manager, distance=distance,
-                           is_owner=current_user.is_authenticated and post.owner_id == current_user.id)
+                           is_owner=current_user.is_authenticated and post.owner_id == current_user.id,
+                           **_help_context(post, manager))
+
+
+def _help_context(post: Post, manager: bool, form: HelpForm | None = None) -> dict:
+    """What the "I can help" box and the owner's match status need."""
+    ctx = {"help_form": None, "my_offers": [], "status_line": "", "post_matches": []}
+    if manager:
+        ctx["status_line"] = match_service.looking_for(post) if post.kind == "need" else ""
+        ctx["post_matches"] = match_service.matches_for_posts([post.id])
+    if post.kind == "need" and post.is_open and current_user.is_authenticated and post.owner_id != current_user.id:
+        offers = post_service.open_offers_of(current_user.id, post.category)
+        form = form or HelpForm()
+        form.offer_id.choices = [(o.id, o.title) for o in offers]
+        ctx.update(help_form=form, my_offers=offers)
+    return ctx
+
+
+@bp.route("/posts/<int:post_id>/help", methods=["POST"])
+def help_(post_id: int):
+    """ "I can help": a proposal for coordinators, with the same checks as the engine's."""
+    post = _get_post(post_id)
+    if post.kind != "need":
+        abort(404)
+    form = HelpForm()
+    context = _help_context(post, post_service.can_manage(current_user, post), form)
+    if form.validate_on_submit():
+        try:
+            match_service.volunteer(current_user, post.id, form.offer_id.data, form.note.data)
+        except Conflict as err:
+            abort(409, description=err.message)
+        except NotAllowed:
+            abort(404)
+        except ServiceError as err:
+            form_error(form, err)
+        else:
+            flash("Thank you! A coordinator will look at your offer to help and let you both know.", "success")
+            return redirect(url_for("posts.detail", post_id=post.id))
+    return render_template("posts/detail.html", post=post, manager=post_service.can_manage(current_user, post),
+                           distance=post_service.public_distance(post, _viewer_origin()),
+                           is_owner=post.owner_id == current_user.id, **context), 422
 
 
 def new_post_page(kind: str, owner: User | None, template_args: dict):
@@ -72,6 +114,8 @@ def new_post_page(kind: str, owner: User | None, template_args: dict):
     if request.method == "GET":
         zip_source = owner or current_user
         form.zip_code.data = zip_source.zip_code
+        if request.args.get("category") in dict(form.category.choices):
+            form.category.data = request.args["category"]
     if form.validate_on_submit():
         try:
             post = post_service.create_post(current_user, form.to_input(kind), owner=owner)
@@ -81,7 +125,7 @@ def new_post_page(kind: str, owner: User | None, template_args: dict):
             form_error(form, err)
         else:
             flash("Your request is posted. We're looking for a match." if kind == "need" else "Thank you! Your offer is posted.", "success")
-            return redirect(url_for("posts.detail", post_id=post.id))
+            return redirect(safe_next(request.args.get("next")) or url_for("posts.detail", post_id=post.id))
     return render_template("posts/form.html", form=form, kind=kind, editing=False, **template_args), (200 if request.method == "GET" or not form.errors else 422)
 
 

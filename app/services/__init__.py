@@ -19,3 +19,7 @@ class FieldError(ServiceError):
 
 class NotAllowed(ServiceError):
     """The acting user may not do this to this object (views answer 403/404)."""
+
+
+class Conflict(ServiceError):
+    """The object is not in a state that allows this any more (views answer 409 with the message)."""

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import User
 from app.models.users import ROLES, new_token
 from app.services import FieldError, NotAllowed, ServiceError
-from app.services import geo
+from app.services import audit, geo
 from app.services.digests import subscription_for
 from app.services.mail import queue_email
 
@@ -162,7 +162,9 @@ def set_role(actor: User, target: User, role: str) -> None:
             raise NotAllowed("Coordinators can only mark members as residents.")
     else:
         raise NotAllowed("Only coordinators and admins can change roles.")
+    old = target.role
     target.role = role
+    audit.record(actor, "role_change", "user", target.id, old=old, new=role)
     db.session.commit()
     log.info("user %s set role of user %s to %s", actor.id, target.id, role)
 

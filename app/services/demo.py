@@ -149,6 +149,14 @@ def seed(seed_value: int = 7) -> tuple[list[tuple[str, str, str]], bool]:
             created_by=coordinator if owner is resident else None, age_days=rng.randint(0, 14))
         count += 1
     db.session.commit()
+    # The engine proposes over the whole community, as the nightly `flask match run` does; the
+    # coordinator then has a queue to review, and two approvals show the rest of the flow.
+    from app.services import matches
+
+    matches.run_all()
+    for match in matches.queue()[:2]:
+        if coordinator.id not in (match.match.need.owner_id, match.match.offer.owner_id):
+            matches.approve(coordinator, match.match.id, lambda m: f"{current_app.config['BASE_URL']}/matches/{m.id}")
     _logins_file().write_text("".join(f"{r}\t{e}\t{p}\n" for r, e, p in logins))
     _logins_file().chmod(0o600)
     return logins, True

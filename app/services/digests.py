@@ -9,7 +9,7 @@ twice.
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 from flask import current_app, url_for

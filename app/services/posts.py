@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import Post, PostWindow, User, WeeklySlot
 from app.models.posts import CATEGORIES, DESTINATION_KINDS, FUND_PURPOSES, KINDS, OFFER_FORMATS
 from app.services import FieldError, NotAllowed, ServiceError
-from app.services import geo
+from app.services import geo, matches
 from app.services.mail import queue_email
 from app.timeutil import community_zone, local_to_utc, utcnow
 
@@ -134,6 +134,8 @@ def create_post(actor: User, data: PostInput, owner: User | None = None) -> Post
                 expires_at=utcnow() + timedelta(days=current_app.config["POST_LIFETIME_DAYS"]))
     _apply(post, data)
     db.session.add(post)
+    db.session.flush()
+    matches.suggest_for_post(post)
     db.session.commit()
     log.info("user %s posted %s %s", actor.id, post.kind, post.id)
     return post
@@ -146,7 +148,12 @@ def update_post(actor: User, post: Post, data: PostInput) -> Post:
         raise ServiceError("This post is closed and can no longer be edited.")
     data.kind = post.kind  # a need stays a need
     _validate(data)
+    if data.quantity < (post.units_committed or 0):
+        raise FieldError("quantity", f"{post.units_committed} are already promised in approved matches; "
+                                     f"enter at least {post.units_committed}.")
     _apply(post, data)
+    db.session.flush()
+    matches.suggest_for_post(post)
     db.session.commit()
     return post
 
@@ -157,6 +164,7 @@ def _close(actor: User, post: Post, status: str) -> Post:
     if not post.is_open:
         raise ServiceError("This post is already closed.")
     post.status, post.closed_at = status, utcnow()
+    matches.post_closed(actor, post)
     db.session.commit()
     return post
 
@@ -191,6 +199,7 @@ def expire_posts(post_url_for) -> tuple[int, int]:
     expired = db.session.scalars(select(Post).where(Post.status == "open", Post.expires_at <= now)).all()
     for post in expired:
         post.status, post.closed_at = "expired", now
+        matches.post_closed(None, post)
     soon = now + timedelta(days=current_app.config["POST_EXPIRY_WARNING_DAYS"])
     due = db.session.scalars(
         select(Post).where(Post.status == "open", Post.expires_at <= soon, Post.expiry_warned_at.is_(None))
@@ -328,6 +337,13 @@ def public_distance(post: Post, origin: tuple[float, float] | None) -> str | Non
     if not origin:
         return None
     return geo.distance_bucket(geo.haversine_miles(origin[0], origin[1], post.cell_lat, post.cell_lon))
+
+
+def open_offers_of(user_id: int, category: str) -> list[Post]:
+    """The member's open offers in a category that still have room (for "I can help")."""
+    return list(db.session.scalars(select(Post).where(
+        Post.owner_id == user_id, Post.kind == "offer", Post.category == category, Post.status == "open",
+        Post.units_committed < Post.quantity).order_by(Post.created_at.desc())))
 
 
 def posts_of(owner_ids: list[int], include_closed: bool = True) -> list[Post]:

@@ -90,3 +90,49 @@ def test_keyboard_alone_reaches_the_login_form(page):
     page.keyboard.type("wrong password!")
     page.keyboard.press("Enter")
     expect(page.get_by_text("That email and password don't match an account.")).to_be_visible()
+
+
+def _log_in(page, email):
+    page.goto("/auth/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Log in").click()
+
+
+def _log_out(page):
+    page.get_by_role("button", name="Log out").click()
+
+
+def test_coordinator_approves_and_both_confirm(page, make_user, make_post):
+    make_user("coordinator", name="Casey Coordinator", email="casey@example.org")
+    asker = make_user(name="Riley Asker", email="riley@example.org")
+    helper = make_user(name="Hana Helper", email="hana@example.org")
+    helper.phone = "715-555-0202"
+    from app.extensions import db
+
+    db.session.commit()
+    make_post(helper, kind="offer", title="Rides to appointments")
+    make_post(asker, title="Ride to the clinic")
+
+    _log_in(page, "casey@example.org")
+    page.get_by_role("link", name="Review matches").click()
+    expect(page.get_by_role("heading", name="Ride to the clinic (1 seat)")).to_be_visible()
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("status")).to_contain_text("Approved")
+    _log_out(page)
+
+    _log_in(page, "riley@example.org")
+    page.get_by_role("link", name="My posts").click()
+    page.get_by_role("link", name="Ride to the clinic").click()
+    page.get_by_role("link", name="Approved: waiting for both to confirm").click()
+    expect(page.get_by_text("715-555-0202")).to_be_visible()
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_text("Waiting for the other person")).to_be_visible()
+    _log_out(page)
+
+    _log_in(page, "hana@example.org")
+    page.get_by_role("link", name="My posts").click()
+    page.get_by_role("link", name="Rides to appointments").click()
+    page.get_by_role("link", name="Approved: waiting for both to confirm").click()
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_text("Confirmed by both")).to_be_visible()

@@ -1,0 +1,656 @@
+"""Coordination: suggested matches, coordinator decisions, confirmation, follow-up.
+
+Every state change goes through `_move`, a conditional UPDATE (`... WHERE status = <expected>`):
+of two coordinators acting on the same match at once, exactly one wins. Capacity is taken with
+another conditional UPDATE on the offer and the need (`units_committed + n <= quantity`), which
+PostgreSQL re-checks after waiting for the row lock, so an offer is never oversubscribed however
+many approvals race; a CHECK constraint on the posts table is the backstop. Emails go into the
+outbox in the same transaction and leave after the commit.
+"""
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import Match, Post, Suggestion, User
+from app.models.matches import ACTIVE, HOLDING, can_move
+from app.services import Conflict, FieldError, NotAllowed, ServiceError, audit
+from app.services import match_engine as engine
+from app.services.mail import queue_email
+from app.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+MAX_NOTE = 1000
+MAX_REASON = 300
+
+
+# Reading -----------------------------------------------------------------------------------
+
+def get_match(match_id: int) -> Match:
+    match = db.session.get(Match, match_id)
+    if match is None:
+        raise NotAllowed("No such match.")
+    return match
+
+
+def involved(user: User, match: Match) -> bool:
+    """The two matched people, and whoever posted either side on their behalf."""
+    return user.is_authenticated and user.id in {match.need.owner_id, match.offer.owner_id,
+                                                 match.need.created_by_id, match.offer.created_by_id}
+
+
+def can_view(user: User, match: Match) -> bool:
+    return user.is_authenticated and (user.is_coordinator or involved(user, match))
+
+
+def shows_contact(user: User, match: Match) -> bool:
+    """Contact details and the exact place go to the two people only after approval, and to coordinators."""
+    if user.is_coordinator:
+        return True
+    return involved(user, match) and match.status in HOLDING
+
+
+def side_of(user: User, match: Match) -> str | None:
+    """'need' or 'offer': which side this user answers for (a coordinator answers for a resident)."""
+    for side, post in (("need", match.need), ("offer", match.offer)):
+        if post.owner_id == user.id:
+            return side
+    if user.is_coordinator:
+        for side, post in (("need", match.need), ("offer", match.offer)):
+            owner = db.session.get(User, post.owner_id)
+            if owner.role == "resident" and not owner.can_log_in:
+                return side
+    return None
+
+
+@dataclass
+class ContactCard:
+    """What one matched person learns about the other after approval."""
+
+    first_name: str
+    email: str | None
+    phone: str | None
+    via_coordinator: str | None  # a resident without email is reached through their coordinator
+    place: str
+    when: datetime | None
+
+
+def contact_card(viewer: User, match: Match, whose: str) -> ContactCard:
+    """The other party's details, written to the audit log each time they are shown."""
+    post = match.need if whose == "need" else match.offer
+    person = db.session.get(User, post.owner_id)
+    via = None
+    email, phone = person.email, person.phone
+    if not person.can_log_in and post.created_by_id != person.id:
+        coordinator = db.session.get(User, post.created_by_id)
+        via = f"{coordinator.first_name} (coordinator), {coordinator.email}"
+    place = ", ".join(x for x in (match.need.street_address, match.need.pickup_area,
+                                  f"{match.need.town}, {match.need.state} {match.need.zip_code}") if x)
+    audit.record(viewer, "contact_view", "match", match.id, whose=whose)
+    return ContactCard(person.first_name, email, phone, via, place, match.scheduled_at)
+
+
+def looking_for(need: Post) -> str:
+    """What the poster of a need sees about matching (never anyone else's details)."""
+    states = set(db.session.scalars(select(Match.status).where(Match.need_id == need.id)))
+    if "accepted" in states:
+        return "Matched: a helper has confirmed."
+    if "approved" in states:
+        return "A match is approved: please confirm it on the match page."
+    if need.is_open:
+        return "We're looking for a match."
+    return ""
+
+
+def matches_for_posts(post_ids: list[int]) -> list[Match]:
+    if not post_ids:
+        return []
+    return list(db.session.scalars(
+        select(Match).where((Match.need_id.in_(post_ids)) | (Match.offer_id.in_(post_ids)))
+        .order_by(Match.created_at.desc())))
+
+
+@dataclass
+class QueueItem:
+    match: Match
+    bucket: str | None
+    suggestions: list[Suggestion]
+
+
+def queue() -> list[QueueItem]:
+    """Proposals waiting for a coordinator, most urgent and longest waiting first."""
+    rows = db.session.scalars(
+        select(Match).join(Post, Post.id == Match.need_id)
+        .where(Match.status == "proposed")
+        .order_by(Post.urgency.desc(), Post.created_at, Match.score.desc(), Match.id)
+    ).all()
+    need_ids = {m.need_id for m in rows}
+    by_need: dict[int, list[Suggestion]] = {}
+    if need_ids:
+        for s in db.session.scalars(select(Suggestion).where(Suggestion.need_id.in_(need_ids)).order_by(Suggestion.rank)):
+            by_need.setdefault(s.need_id, []).append(s)
+    return [QueueItem(m, engine.km_to_bucket(m.distance_km),
+                      [s for s in by_need.get(m.need_id, []) if s.offer_id != m.offer_id]) for m in rows]
+
+
+def unmet_needs() -> list[Post]:
+    """Open needs with units still to match and no match under way: nobody is forgotten."""
+    busy = select(Match.need_id).where(Match.status.in_(ACTIVE))
+    return list(db.session.scalars(
+        select(Post).where(Post.kind == "need", Post.status == "open", Post.units_committed < Post.quantity,
+                           Post.id.not_in(busy))
+        .order_by(Post.urgency.desc(), Post.created_at)))
+
+
+def search_offers(need: Post, q: str, limit: int = 20) -> list[tuple[Post, object]]:
+    """Open offers with capacity for a manual match: the need's category first, then the rest;
+    each with the engine's verdict (None when the engine finds the pair infeasible)."""
+    stmt = select(Post).where(Post.kind == "offer", Post.status == "open", Post.units_committed < Post.quantity,
+                              Post.owner_id != need.owner_id).options(selectinload(Post.weekly_slots))
+    if q:
+        stmt = stmt.where(func.lower(Post.title).contains(q.lower()))
+    else:
+        stmt = stmt.where(Post.category == need.category)
+    offers = db.session.scalars(stmt.order_by((Post.category == need.category).desc(), Post.created_at.desc()).limit(limit)).all()
+    return [(o, engine.check_pair(need, o) if o.category == need.category else None) for o in offers]
+
+
+# Suggestions (the engine proposes) ----------------------------------------------------------
+
+def _store_suggestions(need: Post, candidates) -> None:
+    db.session.query(Suggestion).filter(Suggestion.need_id == need.id).delete(synchronize_session=False)
+    for rank, c in enumerate(candidates):
+        db.session.add(Suggestion(need_id=need.id, offer_id=int(c.offer), rank=rank, score=round(c.score, 4),
+                                  distance_km=c.distance_km, overlap_min=c.overlap_min, reasons=list(c.reasons)))
+
+
+def _proposal(need: Post, offer: Post, units: int, candidate, source: str = "engine", actor: User | None = None,
+              note: str | None = None) -> Match:
+    match = Match(need_id=need.id, offer_id=offer.id, units=units, status="proposed", source=source,
+                  score=round(candidate.score, 4) if candidate else 0.0,
+                  reasons=list(candidate.reasons) if candidate else [],
+                  distance_km=candidate.distance_km if candidate else None,
+                  overlap_min=candidate.overlap_min if candidate else None,
+                  created_by_id=actor.id if actor else None, note=note)
+    db.session.add(match)
+    return match
+
+
+def _cancel_proposals(post: Post, source: str | None = "engine") -> None:
+    column = Match.need_id if post.kind == "need" else Match.offer_id
+    stmt = update(Match).where(column == post.id, Match.status == "proposed")
+    if source:
+        stmt = stmt.where(Match.source == source)
+    db.session.execute(stmt.values(status="cancelled", closed_at=utcnow()).execution_options(synchronize_session=False))
+
+
+def _declined_offers(need_id: int) -> set[int]:
+    return set(db.session.scalars(select(Match.offer_id).where(
+        Match.need_id == need_id, Match.status.in_(("rejected", "declined", "no_show")))))
+
+
+def commit_views() -> None:
+    """Commit the audit entries written while showing contact details."""
+    db.session.commit()
+
+
+def _proposed_units(column, post_id: int) -> int:
+    """Units in proposals still waiting for a coordinator (approved ones are in `units_committed`)."""
+    return db.session.scalar(select(func.coalesce(func.sum(Match.units), 0))
+                             .where(column == post_id, Match.status == "proposed")) or 0
+
+
+def propose_for_need(need: Post, candidates=None) -> list[Match]:
+    """Rank offers for this need, keep the list, and propose the best ones that cover what is left."""
+    if candidates is None:
+        candidates = engine.candidates_for_need(need, exclude_offers=_declined_offers(need.id))
+    _store_suggestions(need, candidates)
+    left = need.units_left - _proposed_units(Match.need_id, need.id)
+    active_offers = set(db.session.scalars(select(Match.offer_id).where(Match.need_id == need.id, Match.status.in_(ACTIVE))))
+    made = []
+    for c in candidates:
+        if left <= 0:
+            break
+        offer = db.session.get(Post, int(c.offer))
+        if offer.id in active_offers or offer.units_left <= 0:
+            continue
+        units = min(left, offer.units_left)
+        made.append(_proposal(need, offer, units, c))
+        left -= units
+    return made
+
+
+def propose_for_offer(offer: Post, candidates=None) -> list[Match]:
+    """Offer this new or changed offer to the waiting needs it fits best, up to its capacity."""
+    busy = set(db.session.scalars(select(Match.need_id).where(Match.status.in_(ACTIVE))))
+    if candidates is None:
+        candidates = engine.candidates_for_offer(offer, exclude_needs=busy)
+    capacity = offer.units_left - _proposed_units(Match.offer_id, offer.id)
+    made = []
+    for c in candidates:
+        if capacity <= 0:
+            break
+        need = db.session.get(Post, int(c.need))
+        if need.id in busy or offer.id in _declined_offers(need.id):
+            continue
+        units = min(need.units_left, capacity)
+        made.append(_proposal(need, offer, units, c))
+        rank = db.session.scalar(select(func.count()).where(Suggestion.need_id == need.id)) or 0
+        db.session.add(Suggestion(need_id=need.id, offer_id=offer.id, rank=rank, score=round(c.score, 4),
+                                  distance_km=c.distance_km, overlap_min=c.overlap_min, reasons=list(c.reasons)))
+        capacity -= units
+    return made
+
+
+def suggest_for_post(post: Post) -> None:
+    """Called in the transaction that creates or edits a post: fresh proposals from the engine.
+
+    The engine runs first and writes nothing; if it fails, the post is still saved (the failure is
+    logged and `flask match run` catches up)."""
+    if not post.is_open:
+        return
+    try:
+        if post.kind == "need":
+            candidates = engine.candidates_for_need(post, exclude_offers=_declined_offers(post.id))
+        else:
+            busy = set(db.session.scalars(select(Match.need_id).where(Match.status.in_(ACTIVE), Match.offer_id != post.id)))
+            candidates = engine.candidates_for_offer(post, exclude_needs=busy)
+    except Exception:  # noqa: BLE001 - matching must never cost someone their post
+        log.exception("matching post %s failed; the nightly run will retry", post.id)
+        return
+    _cancel_proposals(post)
+    if post.kind == "need":
+        propose_for_need(post, candidates)
+    else:
+        propose_for_offer(post, candidates)
+
+
+def post_closed(actor: User, post: Post) -> None:
+    """A withdrawn, fulfilled or expired post: open proposals end, and approved matches are cancelled
+    (their units go back, and the other person hears about it)."""
+    _cancel_proposals(post, source=None)
+    column = Match.need_id if post.kind == "need" else Match.offer_id
+    for match in db.session.scalars(select(Match).where(column == post.id, Match.status.in_(("approved", "accepted")))):
+        if post.status == "fulfilled" and match.status == "accepted":
+            continue
+        _move(match, "cancelled")
+        _release(match)
+        _notify_both(match, "match_cancelled", "A match was cancelled", skip_side="need" if post.kind == "need" else "offer")
+
+
+@dataclass
+class RunReport:
+    needs: int
+    offers: int
+    proposals: int
+    cancelled: int
+    unmet: int
+
+
+def run_all(progress=None) -> RunReport:
+    """Re-run the whole assignment over all open posts (nightly): engine proposals still waiting
+    are replaced; approved and confirmed matches and volunteers' offers are kept."""
+    stale = db.session.execute(update(Match).where(Match.status == "proposed", Match.source == "engine")
+                               .values(status="cancelled", closed_at=utcnow())
+                               .execution_options(synchronize_session=False)).rowcount
+    pending = dict(db.session.execute(select(Match.need_id, func.sum(Match.units))
+                                      .where(Match.status == "proposed").group_by(Match.need_id)).all())
+    needs = [n for n in engine.open_posts("need") if n.units_left - pending.get(n.id, 0) > 0]
+    offers = engine.open_posts("offer")
+    need_units = {n.id: n.units_left - pending.get(n.id, 0) for n in needs}
+    result = engine.solve_all(needs, offers, need_units, {})
+    by_id = {p.id: p for p in needs + offers}
+    made = 0
+    for i, need in enumerate(needs):
+        _store_suggestions(need, result.candidates.get(str(need.id), ()))
+        if progress:
+            progress(i + 1, len(needs))
+    cand = {(c.need, c.offer): c for cs in result.candidates.values() for c in cs}
+    for a in result.assignment:
+        _proposal(by_id[int(a.need)], by_id[int(a.offer)], a.units, cand.get((a.need, a.offer)))
+        made += 1
+    db.session.commit()
+    return RunReport(len(needs), len(offers), made, stale or 0, len(unmet_needs()))
+
+
+# Decisions (coordinators) --------------------------------------------------------------------
+
+def _require_coordinator(actor: User) -> None:
+    if not actor.is_coordinator:
+        raise NotAllowed("Only coordinators can do that.")
+
+
+def _not_own(actor: User, match: Match) -> None:
+    if actor.id in (match.need.owner_id, match.offer.owner_id):
+        raise NotAllowed("You can't decide a match on your own post; ask another coordinator.")
+
+
+def _move(match: Match, to: str, **values) -> None:
+    """Change the state if the current one allows it, atomically: a concurrent change wins or we do."""
+    if not can_move(match.status, to):
+        raise Conflict(f"This match is {match.state_label.lower()}; it can't be {to.replace('_', ' ')} now.")
+    done = db.session.execute(
+        update(Match).where(Match.id == match.id, Match.status == match.status)
+        .values(status=to, **values).execution_options(synchronize_session=False)
+    ).rowcount
+    if done != 1:
+        db.session.rollback()
+        raise Conflict("Someone else changed this match a moment ago. Reload to see where it stands.")
+    for key, value in values.items():
+        setattr(match, key, value)
+    match.status = to
+
+
+def _take(post_id: int, units: int) -> bool:
+    """Commit `units` of a post's quantity if that many are still free (one atomic UPDATE)."""
+    return db.session.execute(
+        update(Post).where(Post.id == post_id, Post.status == "open",
+                           Post.units_committed + units <= Post.quantity)
+        .values(units_committed=Post.units_committed + units).execution_options(synchronize_session=False)
+    ).rowcount == 1
+
+
+def _release(match: Match) -> None:
+    for post_id in (match.need_id, match.offer_id):
+        db.session.execute(update(Post).where(Post.id == post_id)
+                           .values(units_committed=func.max(Post.units_committed - match.units, 0)
+                                   if db.engine.dialect.name == "sqlite"
+                                   else func.greatest(Post.units_committed - match.units, 0))
+                           .execution_options(synchronize_session=False))
+
+
+def approve(actor: User, match_id: int, link_for) -> Match:
+    """Approve a proposal: capacity is taken atomically, both people are emailed their contact."""
+    _require_coordinator(actor)
+    match = get_match(match_id)
+    _not_own(actor, match)
+    if match.status != "proposed":
+        raise Conflict(f"This match is already {match.state_label.lower()}.")
+    now = utcnow()
+    _move(match, "approved", decided_by_id=actor.id, decided_at=now,
+          respond_by=now + timedelta(hours=current_app.config["MATCH_RESPONSE_HOURS"]),
+          scheduled_at=engine.scheduled_time(match.need, match.offer))
+    if not _take(match.offer_id, match.units):
+        db.session.rollback()
+        raise Conflict("No longer available: this offer has no room left. Swap to another candidate or match by hand.")
+    if not _take(match.need_id, match.units):
+        db.session.rollback()
+        raise Conflict("This request is already covered by other matches, or it was closed.")
+    audit.record(actor, "approve", "match", match.id, need=match.need_id, offer=match.offer_id, units=match.units)
+    _notify_both(match, "match_approved", "You have a match", link_for=link_for)
+    db.session.commit()
+    log.info("coordinator %s approved match %s", actor.id, match.id)
+    return match
+
+
+def reject(actor: User, match_id: int, reason: str) -> Match:
+    _require_coordinator(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise FieldError("reason", "Say why, so the next coordinator knows.")
+    if len(reason) > MAX_REASON:
+        raise FieldError("reason", f"Keep the reason under {MAX_REASON} characters.")
+    match = get_match(match_id)
+    _not_own(actor, match)
+    _move(match, "rejected", decided_by_id=actor.id, decided_at=utcnow(), reject_reason=reason, closed_at=utcnow())
+    audit.record(actor, "reject", "match", match.id, reason=reason)
+    db.session.commit()
+    return match
+
+
+def swap(actor: User, match_id: int, offer_id: int) -> Match:
+    """Replace a proposal's offer with another candidate from the need's list."""
+    _require_coordinator(actor)
+    match = get_match(match_id)
+    _not_own(actor, match)
+    suggestion = db.session.scalar(select(Suggestion).where(Suggestion.need_id == match.need_id,
+                                                            Suggestion.offer_id == offer_id))
+    if suggestion is None or offer_id == match.offer_id:
+        raise FieldError("offer_id", "Choose one of the other candidates listed for this request.")
+    offer = db.session.get(Post, offer_id)
+    if not offer.is_open or offer.units_left <= 0:
+        raise Conflict("No longer available: that offer is closed or full. Choose another.")
+    if actor.id == offer.owner_id:
+        raise NotAllowed("You can't decide a match on your own post; ask another coordinator.")
+    _move(match, "rejected", decided_by_id=actor.id, decided_at=utcnow(), reject_reason="Swapped for another offer",
+          closed_at=utcnow())
+    new = _proposal(match.need, offer, min(match.units, offer.units_left), suggestion, source=match.source, actor=actor)
+    db.session.flush()
+    audit.record(actor, "swap", "match", match.id, new_match=new.id, offer=offer_id)
+    db.session.commit()
+    return new
+
+
+def manual_match(actor: User, need_id: int, offer_id: int, units: int | None, link_for) -> Match:
+    """A coordinator pairs a need with an offer they chose; it is approved at once."""
+    _require_coordinator(actor)
+    need, offer = db.session.get(Post, need_id), db.session.get(Post, offer_id)
+    if need is None or need.kind != "need" or offer is None or offer.kind != "offer":
+        raise NotAllowed("No such request or offer.")
+    if actor.id in (need.owner_id, offer.owner_id):
+        raise NotAllowed("You can't decide a match on your own post; ask another coordinator.")
+    if need.owner_id == offer.owner_id:
+        raise FieldError("offer_id", "That offer is from the same person.")
+    if not need.is_open or not offer.is_open:
+        raise Conflict("That request or offer is closed.")
+    units = units or min(need.units_left, offer.units_left)
+    if units < 1 or units > need.units_left:
+        raise FieldError("units", f"Enter between 1 and {need.units_left}.")
+    match = _proposal(need, offer, units, engine.check_pair(need, offer), source="manual", actor=actor)
+    db.session.flush()
+    audit.record(actor, "manual_match", "match", match.id, need=need.id, offer=offer.id, units=units)
+    db.session.commit()
+    return approve(actor, match.id, link_for)
+
+
+# Answers (the two people) -----------------------------------------------------------------
+
+def volunteer(actor: User, need_id: int, offer_id: int, note: str) -> Match:
+    """'I can help': the member proposes one of their offers for this need; coordinators decide."""
+    need = db.session.get(Post, need_id)
+    if need is None or need.kind != "need":
+        raise NotAllowed("No such request.")
+    if not need.is_open or need.units_left <= 0:
+        raise Conflict("This request is no longer open.")
+    if need.owner_id == actor.id:
+        raise FieldError("offer_id", "This is your own request.")
+    offer = db.session.get(Post, offer_id) if offer_id else None
+    if offer is None or offer.kind != "offer" or offer.owner_id != actor.id or not offer.is_open:
+        raise FieldError("offer_id", "Choose one of your open offers.")
+    if offer.category != need.category:
+        raise FieldError("offer_id", f"Choose an offer in {need.category_label}.")
+    if offer.units_left <= 0:
+        raise FieldError("offer_id", "That offer has no room left.")
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise FieldError("note", f"Keep the note under {MAX_NOTE} characters.")
+    if db.session.scalar(select(Match.id).where(Match.need_id == need.id, Match.offer_id == offer.id,
+                                                Match.status.in_(ACTIVE))):
+        raise FieldError("offer_id", "You have already offered this; a coordinator will look at it soon.")
+    candidate = engine.check_pair(need, offer)
+    if candidate is None:
+        raise FieldError("offer_id", "Your offer doesn't reach this request: check its distance and its weekly times.")
+    match = _proposal(need, offer, min(need.units_left, offer.units_left), candidate, source="volunteer", actor=actor,
+                      note=note or None)
+    db.session.commit()
+    return match
+
+
+def answer(actor: User, match_id: int, accept: bool, link_for=None) -> Match:
+    """Accept or decline an approved match, for one's own side (or for a resident without a login)."""
+    match = get_match(match_id)
+    side = side_of(actor, match)
+    if side is None:
+        raise NotAllowed("Only the two matched people can answer.")
+    if match.status != "approved":
+        raise Conflict(f"This match is {match.state_label.lower()}; there is nothing to answer now.")
+    column = Match.need_answer if side == "need" else Match.offer_answer
+    if getattr(match, f"{side}_answer") is not None:
+        raise Conflict("You have already answered.")
+    value = "accepted" if accept else "declined"
+    done = db.session.execute(update(Match).where(Match.id == match.id, Match.status == "approved", column.is_(None))
+                              .values({column: value}).execution_options(synchronize_session=False)).rowcount
+    if done != 1:
+        db.session.rollback()
+        raise Conflict("This match changed a moment ago. Reload to see where it stands.")
+    setattr(match, f"{side}_answer", value)
+    if actor.id not in (match.need.owner_id, match.offer.owner_id):
+        audit.record(actor, "answer_for_resident", "match", match.id, side=side, answer=value)
+    if not accept:
+        _decline(match, f"declined by the {'person asking' if side == 'need' else 'helper'}")
+    elif match.need_answer == "accepted" and match.offer_answer == "accepted":
+        _move(match, "accepted")
+        _notify_both(match, "match_confirmed", "Your match is confirmed", link_for=link_for)
+    db.session.commit()
+    return match
+
+
+def _decline(match: Match, why: str) -> None:
+    _move(match, "declined", closed_at=utcnow(), reject_reason=why)
+    _release(match)
+    db.session.flush()
+    db.session.expire(match.need)
+    _notify_both(match, "match_declined", "A match did not go ahead")
+    if match.need.status == "open":
+        propose_for_need(match.need)
+
+
+def expire_unanswered(now: datetime | None = None) -> int:
+    """Approved matches nobody confirmed in time reopen the need and propose the next candidate."""
+    now = now or utcnow()
+    late = db.session.scalars(select(Match).where(Match.status == "approved", Match.respond_by < now)).all()
+    for match in late:
+        _decline(match, "no answer in time")
+    db.session.commit()
+    return len(late)
+
+
+# After the help ---------------------------------------------------------------------------
+
+def _outcome_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="match-outcome")
+
+
+def outcome_token(match: Match, user_id: int) -> str:
+    return _outcome_serializer().dumps({"m": match.id, "u": user_id})
+
+
+def match_for_outcome_token(token: str) -> tuple[Match, User]:
+    try:
+        data = _outcome_serializer().loads(token, max_age=current_app.config["OUTCOME_LINK_DAYS"] * 86400)
+    except SignatureExpired:
+        raise ServiceError("This link has expired. Log in and answer on the match page.") from None
+    except BadSignature:
+        raise ServiceError("This link is not valid.") from None
+    match = db.session.get(Match, data.get("m")) if isinstance(data, dict) else None
+    user = db.session.get(User, data.get("u")) if match else None
+    if match is None or user is None or not involved(user, match) and not user.is_coordinator:
+        raise ServiceError("This link is not valid.")
+    return match, user
+
+
+def record_outcome(actor: User, match_id: int, happened: bool, feedback: str = "") -> Match:
+    """'Did it happen?': yes from either side completes it; no-show reopens the need."""
+    match = get_match(match_id)
+    side = side_of(actor, match)
+    if side is None and not actor.is_coordinator:
+        raise NotAllowed("Only the two matched people and coordinators can say how it went.")
+    feedback = (feedback or "").strip()
+    if len(feedback) > MAX_NOTE:
+        raise FieldError("feedback", f"Keep it under {MAX_NOTE} characters.")
+    if match.status in ("completed", "no_show"):
+        if feedback and side:
+            setattr(match, f"{side}_feedback", feedback)
+            db.session.commit()
+            return match
+        raise Conflict("Thanks, this was already answered.")
+    if match.status != "accepted":
+        raise Conflict(f"This match is {match.state_label.lower()}; it can't be closed now.")
+    values = {f"{side}_feedback": feedback or None} if side else {}
+    if happened:
+        _move(match, "completed", outcome_by_id=actor.id, closed_at=utcnow(), **values)
+        need = match.need
+        db.session.flush()
+        db.session.refresh(need)
+        others = db.session.scalar(select(func.count()).where(Match.need_id == need.id, Match.status.in_(ACTIVE)))
+        if need.units_left <= 0 and not others and need.status == "open":
+            need.status, need.closed_at = "fulfilled", utcnow()
+    else:
+        _move(match, "no_show", outcome_by_id=actor.id, closed_at=utcnow(), **values)
+        _release(match)
+        db.session.flush()
+        db.session.expire(match.need)
+        if match.need.status == "open":
+            propose_for_need(match.need)
+    if actor.is_coordinator:
+        audit.record(actor, "outcome", "match", match.id, happened=happened)
+    db.session.commit()
+    return match
+
+
+def send_reminders(link_for, now: datetime | None = None) -> int:
+    """The day before a confirmed ride or workshop, remind both people (once)."""
+    now = now or utcnow()
+    due = db.session.scalars(select(Match).where(Match.status == "accepted", Match.reminded_at.is_(None),
+                                                 Match.scheduled_at > now, Match.scheduled_at <= now + timedelta(hours=36))).all()
+    for match in due:
+        match.reminded_at = now
+        _notify_both(match, "match_reminder", "Reminder: your match is coming up", link_for=link_for)
+    db.session.commit()
+    return len(due)
+
+
+def send_followups(link_for, outcome_link_for, now: datetime | None = None) -> int:
+    """After the scheduled time (or some days after confirming, for help with no set time), ask both
+    people whether it happened, with a signed link."""
+    now = now or utcnow()
+    wait = timedelta(days=current_app.config["MATCH_FOLLOWUP_DAYS"])
+    candidates = db.session.scalars(select(Match).where(Match.status == "accepted", Match.followup_sent_at.is_(None))).all()
+    sent = 0
+    for match in candidates:
+        when = match.scheduled_at + timedelta(hours=2) if match.scheduled_at else (match.decided_at or match.created_at) + wait
+        if when > now:
+            continue
+        match.followup_sent_at = now
+        _notify_both(match, "match_followup", "Did it happen?", link_for=link_for, outcome_link_for=outcome_link_for)
+        sent += 1
+    db.session.commit()
+    return sent
+
+
+# Emails -----------------------------------------------------------------------------------
+
+def _recipient(post: Post) -> tuple[User, str | None]:
+    """Who gets email about this side: the person, or the coordinator who posts for them."""
+    person = db.session.get(User, post.owner_id)
+    if person.email and person.can_log_in:
+        return person, person.email
+    coordinator = db.session.get(User, post.created_by_id)
+    return person, coordinator.email if coordinator else None
+
+
+def _notify_both(match: Match, template: str, subject: str, link_for=None, outcome_link_for=None,
+                 skip_side: str | None = None) -> None:
+    for side, post, other in (("need", match.need, match.offer), ("offer", match.offer, match.need)):
+        if side == skip_side:
+            continue
+        person, address = _recipient(post)
+        if not address:
+            continue
+        other_person, _ = _recipient(other)
+        context = dict(match=match, side=side, person=person, other_first_name=other_person.first_name,
+                       on_behalf=address != person.email, url=link_for(match) if link_for else None)
+        if template in ("match_approved", "match_confirmed", "match_reminder"):
+            other_owner = db.session.get(User, other.owner_id)
+            context.update(other_email=other_owner.email, other_phone=other_owner.phone,
+                           place=", ".join(x for x in (match.need.street_address, match.need.pickup_area,
+                                                       f"{match.need.town}, {match.need.state}") if x))
+        if outcome_link_for:
+            context["outcome_url"] = outcome_link_for(outcome_token(match, person.id if address == person.email
+                                                                    else post.created_by_id))
+        queue_email(address, subject, template, kind=template, **context)
