@@ -111,11 +111,12 @@ def register_blueprints(app: Flask) -> None:
     from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
     from app.coord.views import bp as coord_bp
+    from app.fund.views import bp as fund_bp
     from app.main.views import bp as main_bp
     from app.matches.views import bp as matches_bp
     from app.posts.views import bp as posts_bp
 
-    for bp in (main_bp, auth_bp, account_bp, posts_bp, matches_bp, coord_bp, admin_bp):
+    for bp in (main_bp, auth_bp, account_bp, posts_bp, matches_bp, coord_bp, fund_bp, admin_bp):
         app.register_blueprint(bp)
     from app.web import require_login_unless_public
 

@@ -52,6 +52,10 @@ class Config:
     MATCH_FOLLOWUP_DAYS = _int("MATCH_FOLLOWUP_DAYS", 3)  # after confirming, for help with no set time
     OUTCOME_LINK_DAYS = _int("OUTCOME_LINK_DAYS", 30)  # how long the "did it happen?" link works
 
+    # Emergency fund limits, in cents
+    FUND_MAX_REQUEST_CENTS = _int("FUND_MAX_REQUEST_CENTS", 50_000)  # $500 per request
+    FUND_MAX_PER_PERSON_90D_CENTS = _int("FUND_MAX_PER_PERSON_90D_CENTS", 100_000)  # $1,000 per person per 90 days
+
     POST_LIFETIME_DAYS = _int("POST_LIFETIME_DAYS", 30)
     POST_EXPIRY_WARNING_DAYS = _int("POST_EXPIRY_WARNING_DAYS", 3)
     POSTS_PER_PAGE = _int("POSTS_PER_PAGE", 20)

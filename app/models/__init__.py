@@ -1,9 +1,11 @@
 """ORM models, one module per aggregate."""
 from app.models.audit import AuditEntry
+from app.models.fund import (FundApproval, FundLock, FundRequest, LedgerEntry, LedgerTransaction, Pledge)
 from app.models.mail import Digest, DigestSubscription, OutboxEmail
 from app.models.matches import CaseNote, Match, Suggestion
 from app.models.posts import Post, PostWindow, WeeklySlot
 from app.models.users import User
 
-__all__ = ["AuditEntry", "CaseNote", "Digest", "DigestSubscription", "Match", "OutboxEmail", "Post", "PostWindow",
+__all__ = ["AuditEntry", "CaseNote", "FundApproval", "FundLock", "FundRequest", "LedgerEntry", "LedgerTransaction",
+           "Pledge", "Digest", "DigestSubscription", "Match", "OutboxEmail", "Post", "PostWindow",
            "Suggestion", "User", "WeeklySlot"]

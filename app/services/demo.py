@@ -157,9 +157,28 @@ def seed(seed_value: int = 7) -> tuple[list[tuple[str, str, str]], bool]:
     for match in matches.queue()[:2]:
         if coordinator.id not in (match.match.need.owner_id, match.match.offer.owner_id):
             matches.approve(coordinator, match.match.id, lambda m: f"{current_app.config['BASE_URL']}/matches/{m.id}")
+    _seed_fund(rng, coordinator, accounts.find_by_email(f"admin@{DEMO_DOMAIN}"), members, resident)
     _logins_file().write_text("".join(f"{r}\t{e}\t{p}\n" for r, e, p in logins))
     _logins_file().chmod(0o600)
     return logins, True
+
+
+def _seed_fund(rng, coordinator: User, admin: User, members: list[User], resident: User) -> None:
+    """Pledges, money received, one paid grant and one waiting for its second approval."""
+    from app.services import fund
+
+    today = utc_to_local(utcnow(), community_zone()).date()
+    for member in rng.sample(members, 6):
+        pledge = fund.pledge(member, str(rng.choice([20, 25, 50, 100])), rng.choice(["one_off", "monthly"]))
+        fund.record_receipt(coordinator, f"{pledge.amount_cents // 100}", rng.choice(["cash", "check", "online"]),
+                            today - timedelta(days=rng.randint(3, 40)), pledge.id)
+    fund.record_receipt(coordinator, "500", "check", today - timedelta(days=20), None, "Church collection")
+    paid = fund.create_request(coordinator, resident, "300", "rent", "Stillwater Property Management", "December rent")
+    fund.approve(coordinator, paid.id)
+    fund.approve(admin, paid.id)
+    fund.record_payment(coordinator, paid.id, today - timedelta(days=2), "check", "chk 1042")
+    waiting = fund.create_request(coordinator, resident, "85.40", "utilities", "Xcel Energy", "Past-due electric bill")
+    fund.approve(admin, waiting.id)
 
 
 def _need_details(category: str) -> str:

@@ -32,7 +32,8 @@ def test_no_route_changes_state_on_get(app):
     state_changing = {"auth.logout", "posts.withdraw", "posts.fulfilled", "posts.renew", "coord.mark_resident",
                       "admin.set_role", "account.password", "account.digest",
                       "posts.help_", "matches.answer", "matches.outcome", "coord.approve", "coord.reject", "coord.swap",
-                      "coord.add_note"}
+                      "coord.add_note", "fund.pledge", "fund.receipt", "fund.approve", "fund.decline", "fund.cancel",
+                      "fund.pay", "fund.reverse"}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in state_changing:
             assert "GET" not in rule.methods, rule.endpoint

@@ -1,0 +1,420 @@
+"""The emergency support fund: pledges, receipts, requests, the two-coordinator rule, payments.
+
+Every movement of money is one balanced ledger transaction, written in the same database
+transaction as the change that causes it, after taking the fund lock (`_lock`): an UPDATE of the
+single `fund_lock` row, which makes concurrent movements wait for each other on PostgreSQL and on
+SQLite alike. The available balance is then read from the ledger itself, so no approval can spend
+money another approval already took.
+"""
+import csv
+import io
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import case, func, select, update
+
+from app.extensions import db
+from app.models import FundApproval, FundLock, FundRequest, LedgerEntry, LedgerTransaction, Pledge, User
+from app.models.fund import METHODS, PLEDGE_FREQUENCIES, PURPOSES
+from app.services import Conflict, FieldError, NotAllowed, audit
+from app.services.mail import queue_email
+from app.timeutil import utc_to_local, utcnow
+
+log = logging.getLogger(__name__)
+MAX_CENTS = 100_000_000  # $1,000,000: anything larger is a typo
+_AMOUNT = re.compile(r"^\$?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?$")
+
+
+# Money ----------------------------------------------------------------------------------------
+
+def parse_amount(text: str | None, field: str = "amount") -> int:
+    """'12', '12.5', '$1,200.00' -> cents. Anything else gets a sentence for the field."""
+    value = (text or "").strip()
+    if not value:
+        raise FieldError(field, "Enter an amount in dollars, like 125 or 125.50.")
+    if value.startswith("-"):
+        raise FieldError(field, "Enter an amount above zero.")
+    match = _AMOUNT.match(value)
+    if not match:
+        if re.match(r"^\$?\s*\d+\.\d{3,}$", value):
+            raise FieldError(field, "Use at most two digits after the point (cents).")
+        raise FieldError(field, "Enter an amount in dollars, like 125 or 125.50.")
+    cents = int(match.group(1).replace(",", "")) * 100 + int((match.group(2) or "0").ljust(2, "0"))
+    if cents <= 0:
+        raise FieldError(field, "Enter an amount above zero.")
+    if cents > MAX_CENTS:
+        raise FieldError(field, "That is more than this fund handles; check the amount.")
+    return cents
+
+
+def dollars(cents: int | None) -> str:
+    cents = cents or 0
+    sign = "-" if cents < 0 else ""
+    return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
+
+
+# The ledger -----------------------------------------------------------------------------------
+
+def _lock() -> None:
+    """Take the fund lock for the rest of this transaction (see the module docstring)."""
+    done = db.session.execute(update(FundLock).where(FundLock.id == 1).values(version=FundLock.version + 1)).rowcount
+    if not done:  # a fresh database without the row (the migration inserts it)
+        db.session.add(FundLock(id=1, version=1))
+        db.session.flush()
+
+
+def _post(kind: str, entries: dict[str, int], actor: User | None, memo: str, occurred_on: date | None = None,
+          **fields) -> LedgerTransaction:
+    tx = LedgerTransaction(kind=kind, occurred_on=occurred_on or utc_to_local(utcnow()).date(),
+                           actor_id=actor.id if actor else None, memo=memo[:300], **fields)
+    tx.entries = [LedgerEntry(account=account, amount_cents=amount) for account, amount in entries.items() if amount]
+    db.session.add(tx)
+    db.session.flush()
+    return tx
+
+
+def balances() -> dict[str, int]:
+    rows = db.session.execute(select(LedgerEntry.account, func.sum(LedgerEntry.amount_cents)).group_by(LedgerEntry.account))
+    totals = {account: int(total or 0) for account, total in rows}
+    return {a: totals.get(a, 0) for a in ("cash", "gifts", "payable", "grants")}
+
+
+def available_cents(b: dict[str, int] | None = None) -> int:
+    """Received minus paid minus approved-but-unpaid: cash on hand less what is owed."""
+    b = b or balances()
+    return b["cash"] + b["payable"]
+
+
+# Pledges and receipts -------------------------------------------------------------------------
+
+def pledge(member: User, amount_text: str, frequency: str, note: str = "") -> Pledge:
+    cents = parse_amount(amount_text)
+    if frequency not in PLEDGE_FREQUENCIES:
+        raise FieldError("frequency", "Choose one-off or monthly.")
+    p = Pledge(member_id=member.id, amount_cents=cents, frequency=frequency, note=(note or "").strip()[:300] or None)
+    db.session.add(p)
+    db.session.commit()
+    return p
+
+
+def record_receipt(actor: User, amount_text: str, method: str, received_on: date | None, pledge_id: int | None,
+                   reference: str = "") -> LedgerTransaction:
+    """A coordinator records money that actually arrived, against a pledge or as an anonymous gift."""
+    _coordinator(actor)
+    cents = parse_amount(amount_text)
+    if method not in METHODS:
+        raise FieldError("method", "Choose cash, check or online transfer.")
+    if received_on is None:
+        raise FieldError("received_on", "Enter the date the money arrived.")
+    if received_on > utc_to_local(utcnow()).date():
+        raise FieldError("received_on", "That date is in the future.")
+    pledge_row = None
+    if pledge_id:
+        pledge_row = db.session.get(Pledge, pledge_id)
+        if pledge_row is None:
+            raise FieldError("pledge_id", "Choose one of the listed pledges, or anonymous gift.")
+    _lock()
+    tx = _post("receipt", {"cash": cents, "gifts": -cents}, actor,
+               "Gift received" if pledge_row is None else f"Pledge {pledge_row.id} received",
+               occurred_on=received_on, method=method, reference=(reference or "").strip()[:120] or None,
+               pledge_id=pledge_row.id if pledge_row else None, donor_id=pledge_row.member_id if pledge_row else None)
+    audit.record(actor, "fund_receipt", "ledger", tx.id, cents=cents, method=method)
+    db.session.commit()
+    return tx
+
+
+def reverse(actor: User, transaction_id: int, reason: str) -> LedgerTransaction:
+    """Correct a mistake with a reversing transaction; the original stays in the ledger."""
+    _coordinator(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise FieldError("reason", "Say what was wrong, for the treasurer.")
+    original = db.session.get(LedgerTransaction, transaction_id)
+    if original is None or original.kind == "reversal":
+        raise NotAllowed("No such transaction to reverse.")
+    if original.request_id is not None:
+        raise Conflict("Grants and payments are corrected through their request, not here.")
+    if db.session.scalar(select(LedgerTransaction.id).where(LedgerTransaction.reverses_id == original.id)):
+        raise Conflict("This transaction was already reversed.")
+    _lock()
+    entries = {e.account: -e.amount_cents for e in original.entries}
+    if original.kind == "receipt" and available_cents() + entries.get("cash", 0) < 0:
+        raise Conflict("Reversing this receipt would leave less than what is already approved.")
+    tx = _post("reversal", entries, actor, f"Reverses #{original.id}: {reason}", reverses_id=original.id)
+    audit.record(actor, "fund_reversal", "ledger", tx.id, reverses=original.id, reason=reason)
+    db.session.commit()
+    return tx
+
+
+# Requests -------------------------------------------------------------------------------------
+
+def _coordinator(actor: User) -> None:
+    if not actor.is_coordinator:
+        raise NotAllowed("Only coordinators can do that.")
+
+
+def _used_in_90_days(person_id: int) -> int:
+    since = utcnow() - timedelta(days=90)
+    return db.session.scalar(select(func.coalesce(func.sum(FundRequest.amount_cents), 0)).where(
+        FundRequest.requester_id == person_id, FundRequest.created_at >= since,
+        FundRequest.status.in_(("pending", "approved", "paid")))) or 0
+
+
+def create_request(actor: User, requester: User, amount_text: str, purpose: str, payee: str, note: str = "") -> FundRequest:
+    """A resident asks, or a coordinator asks on a resident's behalf; limits come from settings."""
+    if requester.id != actor.id:
+        _coordinator(actor)
+        if requester.role != "resident":
+            raise NotAllowed("Coordinators ask on behalf of residents only.")
+    elif actor.role not in ("resident", "coordinator", "admin"):
+        raise NotAllowed("The fund helps residents; a coordinator can help you ask.")
+    cents = parse_amount(amount_text)
+    cfg = current_app.config
+    if cents > cfg["FUND_MAX_REQUEST_CENTS"]:
+        raise FieldError("amount", f"One request can be at most {dollars(cfg['FUND_MAX_REQUEST_CENTS'])}.")
+    used = _used_in_90_days(requester.id)
+    if used + cents > cfg["FUND_MAX_PER_PERSON_90D_CENTS"]:
+        left = max(cfg["FUND_MAX_PER_PERSON_90D_CENTS"] - used, 0)
+        raise FieldError("amount", f"The limit is {dollars(cfg['FUND_MAX_PER_PERSON_90D_CENTS'])} per person in 90 days; "
+                                   f"{dollars(left)} is left for now.")
+    if purpose not in PURPOSES:
+        raise FieldError("purpose", "Choose what the money is for.")
+    payee = (payee or "").strip()
+    if not payee:
+        raise FieldError("payee", "Name who gets paid (the landlord or company): the fund never pays cash to the person.")
+    if len(payee) > 120:
+        raise FieldError("payee", "Keep the payee under 120 characters.")
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise FieldError("note", "Keep the note under 2,000 characters.")
+    req = FundRequest(requester_id=requester.id, created_by_id=actor.id, amount_cents=cents, purpose=purpose,
+                      payee=payee, note=note or None)
+    db.session.add(req)
+    db.session.flush()
+    audit.record(actor, "fund_request", "fund_request", req.id, cents=cents)
+    db.session.commit()
+    return req
+
+
+def _get_request(request_id: int) -> FundRequest:
+    req = db.session.get(FundRequest, request_id)
+    if req is None:
+        raise NotAllowed("No such request.")
+    return req
+
+
+def may_decide(actor: User, req: FundRequest) -> str | None:
+    """Why this coordinator may not approve or decline this request, or None if they may."""
+    if not actor.is_coordinator:
+        return "Only coordinators decide fund requests."
+    if actor.id == req.requester_id or (req.created_by_id == actor.id and req.created_by_id == req.requester_id):
+        return "You can't decide a request for yourself."
+    return None
+
+
+def approve(actor: User, request_id: int) -> FundRequest:
+    """One coordinator's approval. The second, from a different coordinator, grants the money, if
+    the fund's available balance covers it at that moment."""
+    req = _get_request(request_id)
+    why = may_decide(actor, req)
+    if why:
+        raise NotAllowed(why)
+    _lock()
+    db.session.refresh(req)  # the state as it is now that we hold the lock
+    if req.status != "pending":
+        raise Conflict(f"This request is {req.state_label.lower()}; it can't be approved now.")
+    if any(a.coordinator_id == actor.id for a in req.approvals):
+        raise Conflict("You have already approved this request; a second coordinator must approve it.")
+    db.session.add(FundApproval(request_id=req.id, coordinator_id=actor.id))
+    audit.record(actor, "fund_approve", "fund_request", req.id, cents=req.amount_cents)
+    db.session.flush()
+    db.session.refresh(req)
+    if len(req.approvals) >= 2:
+        if available_cents() < req.amount_cents:
+            db.session.rollback()
+            raise Conflict(f"The fund has {dollars(available_cents())} available, less than this request. "
+                           "It stays pending until more money is received.")
+        req.status, req.decided_at = "approved", utcnow()
+        _post("approval", {"grants": req.amount_cents, "payable": -req.amount_cents}, actor,
+              f"Grant for request {req.id} ({PURPOSES[req.purpose]})", request_id=req.id)
+        _notify(req, "Fund request approved", "fund_approved")
+    db.session.commit()
+    return req
+
+
+def decline(actor: User, request_id: int, reason: str) -> FundRequest:
+    req = _get_request(request_id)
+    why = may_decide(actor, req)
+    if why:
+        raise NotAllowed(why)
+    reason = (reason or "").strip()
+    if not reason:
+        raise FieldError("reason", "Say why, for the resident's coordinator.")
+    _lock()
+    db.session.refresh(req)
+    if req.status != "pending":
+        raise Conflict(f"This request is {req.state_label.lower()}; it can't be declined now.")
+    req.status, req.decided_at, req.decline_reason, req.declined_by_id = "declined", utcnow(), reason[:300], actor.id
+    audit.record(actor, "fund_decline", "fund_request", req.id, reason=reason[:300])
+    _notify(req, "Fund request declined", "fund_declined")
+    db.session.commit()
+    return req
+
+
+def record_payment(actor: User, request_id: int, paid_on: date | None, method: str, reference: str) -> FundRequest:
+    """Once approved, a coordinator records the payment to the payee."""
+    _coordinator(actor)
+    req = _get_request(request_id)
+    if actor.id == req.requester_id:
+        raise NotAllowed("You can't record a payment for your own request.")
+    if paid_on is None:
+        raise FieldError("paid_on", "Enter the payment date.")
+    if paid_on > utc_to_local(utcnow()).date():
+        raise FieldError("paid_on", "That date is in the future.")
+    if method not in METHODS:
+        raise FieldError("method", "Choose cash, check or online transfer.")
+    reference = (reference or "").strip()
+    if not reference:
+        raise FieldError("reference", "Enter the check number or transfer reference.")
+    _lock()
+    db.session.refresh(req)
+    if req.status != "approved":
+        raise Conflict(f"This request is {req.state_label.lower()}; only an approved request can be paid.")
+    req.status, req.paid_on, req.payment_method, req.payment_reference, req.paid_by_id = \
+        "paid", paid_on, method, reference[:120], actor.id
+    _post("payment", {"payable": req.amount_cents, "cash": -req.amount_cents}, actor,
+          f"Paid request {req.id} to payee", occurred_on=paid_on, method=method, reference=reference[:120],
+          request_id=req.id)
+    audit.record(actor, "fund_payment", "fund_request", req.id, cents=req.amount_cents, method=method)
+    _notify(req, "Fund request paid", "fund_paid")
+    db.session.commit()
+    return req
+
+
+def cancel_approved(actor: User, request_id: int, reason: str) -> FundRequest:
+    """An approved grant that will not be paid after all: its approval is reversed in the ledger."""
+    _coordinator(actor)
+    req = _get_request(request_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise FieldError("reason", "Say why.")
+    _lock()
+    db.session.refresh(req)
+    if req.status != "approved":
+        raise Conflict("Only an approved, unpaid request can be cancelled.")
+    grant = db.session.scalar(select(LedgerTransaction).where(LedgerTransaction.request_id == req.id,
+                                                              LedgerTransaction.kind == "approval"))
+    _post("reversal", {e.account: -e.amount_cents for e in grant.entries}, actor,
+          f"Reverses #{grant.id}: {reason}", reverses_id=grant.id, request_id=req.id)
+    req.status, req.decline_reason = "cancelled", reason[:300]
+    audit.record(actor, "fund_cancel", "fund_request", req.id, reason=reason[:300])
+    db.session.commit()
+    return req
+
+
+def _notify(req: FundRequest, subject: str, template: str) -> None:
+    """Email the requester's coordinator (who registered them, or who asked for them)."""
+    requester = db.session.get(User, req.requester_id)
+    coordinator_id = req.created_by_id if req.created_by_id != req.requester_id else requester.created_by_id
+    coordinator = db.session.get(User, coordinator_id) if coordinator_id else None
+    if coordinator is None or not coordinator.email:
+        return
+    queue_email(coordinator.email, subject, template, kind=template, req=req, coordinator=coordinator,
+                requester=requester, amount=dollars(req.amount_cents), purpose=PURPOSES[req.purpose])
+
+
+# Reading --------------------------------------------------------------------------------------
+
+@dataclass
+class Overview:
+    balances: dict
+    available: int
+    pledged_one_off: int
+    pledged_monthly: int
+    received: int
+    pending: list
+    to_pay: list
+    ledger: list
+
+
+def overview(actor: User, ledger_limit: int = 50) -> Overview:
+    _coordinator(actor)
+    b = balances()
+    pledged = dict(db.session.execute(select(Pledge.frequency, func.sum(Pledge.amount_cents))
+                                      .where(Pledge.active.is_(True)).group_by(Pledge.frequency)).all())
+    pending = db.session.scalars(select(FundRequest).where(FundRequest.status == "pending").order_by(FundRequest.created_at)).all()
+    to_pay = db.session.scalars(select(FundRequest).where(FundRequest.status == "approved").order_by(FundRequest.decided_at)).all()
+    ledger = db.session.scalars(select(LedgerTransaction).order_by(LedgerTransaction.id.desc()).limit(ledger_limit)).all()
+    return Overview(b, available_cents(b), int(pledged.get("one_off") or 0), int(pledged.get("monthly") or 0),
+                    -b["gifts"], list(pending), list(to_pay), list(ledger))
+
+
+def history_of(member: User) -> tuple[list[Pledge], list[LedgerTransaction]]:
+    """A member's own pledges and the receipts recorded against them."""
+    pledges = db.session.scalars(select(Pledge).where(Pledge.member_id == member.id).order_by(Pledge.created_at.desc())).all()
+    receipts = db.session.scalars(select(LedgerTransaction).where(LedgerTransaction.donor_id == member.id)
+                                  .order_by(LedgerTransaction.occurred_on.desc())).all()
+    return list(pledges), list(receipts)
+
+
+def requests_of(person: User) -> list[FundRequest]:
+    return list(db.session.scalars(select(FundRequest).where(FundRequest.requester_id == person.id)
+                                   .order_by(FundRequest.created_at.desc())))
+
+
+@dataclass
+class PublicSummary:
+    months: list  # (YYYY-MM, in cents, out cents)
+    households_helped: int
+    balance: int
+
+
+def public_summary() -> PublicSummary:
+    """What every member sees: money in and out per month, households helped, the balance. No
+    names, no payees, no single request."""
+    month = func.substr(func.cast(LedgerTransaction.occurred_on, db.String), 1, 7)
+    rows = db.session.execute(
+        select(month.label("month"),
+               func.sum(case((LedgerEntry.amount_cents > 0, LedgerEntry.amount_cents), else_=0)),
+               func.sum(case((LedgerEntry.amount_cents < 0, -LedgerEntry.amount_cents), else_=0)))
+        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .where(LedgerEntry.account == "cash").group_by(month).order_by(month.desc()).limit(12)
+    ).all()
+    helped = db.session.scalar(select(func.count(func.distinct(FundRequest.requester_id))).where(FundRequest.status == "paid")) or 0
+    return PublicSummary([(m, int(i or 0), int(o or 0)) for m, i, o in rows], helped, available_cents())
+
+
+def ledger_csv(actor: User) -> str:
+    """The whole ledger, one row per entry, for the treasurer."""
+    _coordinator(actor)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["transaction", "date", "recorded_at_utc", "kind", "account", "amount", "memo", "method",
+                     "reference", "request", "payee", "reverses"])
+    rows = db.session.execute(
+        select(LedgerTransaction, LedgerEntry, FundRequest.payee)
+        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .outerjoin(FundRequest, FundRequest.id == LedgerTransaction.request_id)
+        .order_by(LedgerTransaction.id, LedgerEntry.id)
+    ).all()
+    for tx, entry, payee in rows:
+        writer.writerow([tx.id, tx.occurred_on.isoformat(), tx.recorded_at.isoformat(timespec="seconds"), tx.kind,
+                         entry.account, _plain(entry.amount_cents),
+                         _csv_safe(tx.memo), tx.method or "", _csv_safe(tx.reference or ""), tx.request_id or "",
+                         _csv_safe(payee or ""), tx.reverses_id or ""])
+    audit.record(actor, "fund_export", "ledger", None, rows=len(rows))
+    db.session.commit()
+    return out.getvalue()
+
+
+def _plain(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
+
+
+def _csv_safe(text: str) -> str:
+    """Spreadsheets run cells that start with = + - @ as formulas; a leading quote disarms them."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
