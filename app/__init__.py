@@ -37,8 +37,10 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     from app import cli
+    from app.services import mail
 
     cli.init_app(app)
+    mail.init_app(app)
     return app
 
 
@@ -180,12 +182,23 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.models.posts import CATEGORIES, DESTINATION_KINDS, URGENCIES
+    from app.models.posts import CATEGORIES, DESTINATION_KINDS, UNITS, URGENCIES
     from app.timeutil import utc_to_local
 
     @app.template_filter("local")
     def local(value, fmt="%a %b %-d, %-I:%M %p"):
         return utc_to_local(value).strftime(fmt) if value else ""
+
+    @app.template_filter("units")
+    def units(n, category):
+        """'1 seat', '3 seats': the unit of a category, agreeing with the number."""
+        singular, plural = UNITS.get(category, ("unit", "units"))
+        return f"{n} {singular if n == 1 else plural}"
+
+    @app.template_filter("minutes")
+    def minutes(n):
+        hours, mins = divmod(int(n or 0), 60)
+        return " ".join(x for x in (f"{hours} h" if hours else "", f"{mins} min" if mins else "") if x) or "0 min"
 
     @app.context_processor
     def globals_():

@@ -70,6 +70,9 @@ class FreshContextClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        # Buffered: the response is read and closed before open() returns, as a server closes it
+        # after sending, so work scheduled with call_on_close (sending queued email) has run.
+        kwargs.setdefault("buffered", True)
         ctx = self.application.app_context()
         ctx.push()
         try:

@@ -4,7 +4,6 @@ from flask_login import current_user, login_user, logout_user
 from app.auth.forms import LoginForm, ResetPasswordForm, ResetRequestForm, SignupForm
 from app.extensions import limiter
 from app.services import ServiceError, accounts
-from app.services.mail import deliver_after_commit
 from app.web import form_error, public, safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -69,7 +68,6 @@ def reset_request():
     if form.validate_on_submit():
         accounts.request_password_reset(form.email.data,
                                         lambda token: url_for("auth.reset_password", token=token, _external=True))
-        deliver_after_commit()
         return render_template("auth/reset_sent.html")
     return render_template("auth/reset_request.html", form=form)
 

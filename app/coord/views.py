@@ -133,10 +133,9 @@ def queue():
 def approve(match_id: int):
     if not AnswerForm().validate_on_submit():
         abort(400)
-    match = _decide(lambda: match_service.approve(current_user, match_id, _match_url))
+    _decide(lambda: match_service.approve(current_user, match_id, _match_url))
     flash("Approved. Both people have been emailed their contact details.", "success")
-    return redirect(request.form.get("back") == "match" and url_for("matches.detail", match_id=match.id)
-                    or url_for("coord.queue"))
+    return redirect(url_for("coord.queue"))
 
 
 @bp.route("/matches/<int:match_id>/reject", methods=["POST"])

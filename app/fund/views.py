@@ -8,7 +8,6 @@ from app.models import FundRequest, Pledge, User
 from app.models.fund import METHODS, PURPOSES
 from app.services import Conflict, FieldError, NotAllowed, ServiceError
 from app.services import fund as fund_service
-from app.services.mail import deliver_after_commit
 from app.web import form_error, roles_required
 
 bp = Blueprint("fund", __name__, url_prefix="/fund")
@@ -145,7 +144,6 @@ def _decide(action, request_id: int, done: str):
     except FieldError as err:
         flash(err.message, "error")
         return redirect(url_for("fund.request_detail", request_id=request_id))
-    deliver_after_commit()
     flash(done, "success")
     return redirect(url_for("fund.request_detail", request_id=request_id))
 
@@ -195,7 +193,6 @@ def pay(request_id: int):
         except ServiceError as err:
             form_error(form, err)
         else:
-            deliver_after_commit()
             flash("Payment recorded.", "success")
             return redirect(url_for("fund.request_detail", request_id=request_id))
     return render_template("fund/request.html", req=req, purposes=PURPOSES, methods=METHODS,

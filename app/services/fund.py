@@ -367,7 +367,7 @@ def requests_of(person: User) -> list[FundRequest]:
 
 @dataclass
 class PublicSummary:
-    months: list  # (YYYY-MM, in cents, out cents)
+    months: list  # ("November 2026", in cents, out cents), newest first
     households_helped: int
     balance: int
 
@@ -384,7 +384,8 @@ def public_summary() -> PublicSummary:
         .where(LedgerEntry.account == "cash").group_by(month).order_by(month.desc()).limit(12)
     ).all()
     helped = db.session.scalar(select(func.count(func.distinct(FundRequest.requester_id))).where(FundRequest.status == "paid")) or 0
-    return PublicSummary([(m, int(i or 0), int(o or 0)) for m, i, o in rows], helped, available_cents())
+    months = [(date(int(m[:4]), int(m[5:7]), 1).strftime("%B %Y"), int(i or 0), int(o or 0)) for m, i, o in rows]
+    return PublicSummary(months, helped, available_cents())
 
 
 def ledger_csv(actor: User) -> str:

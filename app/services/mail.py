@@ -17,8 +17,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import parseaddr
 
-from flask import current_app, render_template
-from sqlalchemy import and_, or_, select, update
+from flask import current_app, g, has_request_context, render_template
+from sqlalchemy import and_, inspect, or_, select, update
 
 from app.extensions import db
 from app.models import OutboxEmail
@@ -43,6 +43,8 @@ def queue_email(to_addr: str, subject: str, template: str, kind: str = "notice",
     text, html = render_email(template, **context)
     row = OutboxEmail(to_addr=to_addr, subject=_one_line(subject)[:200], body_text=text, body_html=html, kind=kind)
     db.session.add(row)
+    if has_request_context():
+        g.setdefault("queued_emails", []).append(row)
     return row
 
 
@@ -110,7 +112,7 @@ def _close(conn) -> None:
         conn.close()
 
 
-def _claim(limit: int) -> tuple[str, list["_Outgoing"]]:
+def _claim(limit: int, only_ids: list[int] | None = None) -> tuple[str, list["_Outgoing"]]:
     """Mark up to `limit` due rows as ours in one committed UPDATE; returns our token and the rows."""
     now = utcnow()
     lease = timedelta(seconds=current_app.config["MAIL_CLAIM_LEASE"])
@@ -118,6 +120,8 @@ def _claim(limit: int) -> tuple[str, list["_Outgoing"]]:
         and_(OutboxEmail.status == "pending", OutboxEmail.next_attempt_at <= now),
         and_(OutboxEmail.status == "sending", OutboxEmail.claimed_at < now - lease),
     )
+    if only_ids is not None:
+        due = and_(due, OutboxEmail.id.in_(only_ids))
     candidates = select(OutboxEmail.id).where(due).order_by(OutboxEmail.id).limit(limit)
     token = secrets.token_hex(16)
     # The same condition again in the UPDATE: a row another sender claimed in between is skipped.
@@ -162,7 +166,7 @@ def _failure(email_id: int, attempts: int, exc: Exception) -> dict:
     return values
 
 
-def send_pending(limit: int | None = None) -> tuple[int, int]:
+def send_pending(limit: int | None = None, only_ids: list[int] | None = None) -> tuple[int, int]:
     """Deliver due outbox rows until none are left (or `limit` were tried); safe to run at any time.
 
     Returns (sent, failed attempts); a failed row is retried later or, after the last attempt, kept
@@ -170,7 +174,7 @@ def send_pending(limit: int | None = None) -> tuple[int, int]:
     sent = failed = 0
     tried = 0
     while limit is None or tried < limit:
-        token, rows = _claim(BATCH if limit is None else min(BATCH, limit - tried))
+        token, rows = _claim(BATCH if limit is None else min(BATCH, limit - tried), only_ids)
         if not rows:
             break
         tried += len(rows)
@@ -194,10 +198,37 @@ def send_pending(limit: int | None = None) -> tuple[int, int]:
     return sent, failed
 
 
-def deliver_after_commit() -> None:
-    """Called by views after a service committed: push out what it queued, never failing the request."""
+def deliver_after_commit(ids: list[int]) -> None:
+    """Send the emails a request queued, once its transaction committed; never fails anything.
+
+    Rows that were rolled back no longer exist and are skipped; rows that fail stay in the outbox
+    for `flask mail send-pending`."""
     try:
-        send_pending(limit=50)
-    except Exception:  # noqa: BLE001 - the rows stay in the outbox for `flask mail send-pending`
+        send_pending(only_ids=ids)
+    except Exception:  # noqa: BLE001
         db.session.rollback()
         log.exception("sending queued email failed; it stays in the outbox")
+
+
+def init_app(app) -> None:
+    """After each request, hand what it queued to the sender once the response has gone out, so
+    no page waits for the mail server (and a reset request takes as long for unknown addresses)."""
+
+    @app.after_request
+    def _send_queued(response):
+        rows = g.pop("queued_emails", [])
+        ids = []
+        for row in rows:
+            state = inspect(row)
+            if state.persistent and not state.deleted and state.identity:
+                ids.append(state.identity[0])
+        if ids:
+            flask_app = current_app._get_current_object()
+
+            def send():
+                with flask_app.app_context():
+                    deliver_after_commit(ids)
+                    db.session.remove()
+
+            response.call_on_close(send)
+        return response

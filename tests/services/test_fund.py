@@ -236,7 +236,7 @@ def test_public_summary_is_anonymous(crew):
     fund.record_payment(crew.a, req.id, TODAY, "check", "chk 9")
     s = fund.public_summary()
     assert s.households_helped == 1 and s.balance == 50000 - 12345
-    assert s.months == [(TODAY.strftime("%Y-%m"), 50000, 12345)]
+    assert s.months == [(TODAY.strftime("%B %Y"), 50000, 12345)]
     text = repr(s)
     for private in ("Robin", "Valley Apartments", "chk 9", "robin@example.org"):
         assert private not in text

@@ -194,3 +194,12 @@ def test_manual_match_page_searches_offers_and_matches(client, pair, make_user, 
     m = db.session.scalar(select(Match).where(Match.source == "manual"))
     assert m.status == "approved" and m.offer_id == other.id
     assert re.search(r"/matches/\d+", response.headers["Location"])
+
+
+def test_approval_emails_leave_right_after_the_request_without_a_cron(client, pair, smtp):
+    login(client, pair["coord"].email)
+    response = client.post(f"/coordinate/matches/{pair['match'].id}/approve",
+                           data={"csrf_token": csrf_token(client, "/coordinate/queue")})
+    assert response.status_code == 302
+    assert sorted(m["rcpt"][0] for m in smtp.messages) == ["hana@example.org", "riley@example.org"]
+    assert db.session.scalar(select(OutboxEmail.status).distinct()) == "sent"
