@@ -29,3 +29,5 @@ test: install browser
 
 bench: install
 	$(PY) bench/browse.py
+	$(PY) bench/digests.py
+	$(PY) bench/suggest.py

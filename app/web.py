@@ -1,7 +1,7 @@
 """Helpers shared by the blueprints: access rules and turning service errors into form errors."""
 from functools import wraps
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
 from app.services import ServiceError
@@ -63,3 +63,22 @@ def safe_next(target: str | None) -> str | None:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return None
+
+
+def run_action(action, done: str, ok_url: str, back_url: str):
+    """Run a service action from a button: success flashes `done` and goes to `ok_url`; a rule
+    break is 403, a state that no longer allows it 409 (with the sentence), bad input a message
+    back on `back_url`."""
+    from app.services import Conflict, NotAllowed
+
+    try:
+        action()
+    except NotAllowed as err:
+        abort(403, description=err.message)
+    except Conflict as err:
+        abort(409, description=err.message)
+    except ServiceError as err:
+        flash(err.message, "error")
+        return redirect(back_url)
+    flash(done, "success")
+    return redirect(ok_url)

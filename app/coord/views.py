@@ -11,7 +11,7 @@ from app.services import Conflict, NotAllowed, ServiceError, accounts, match_eng
 from app.services import cases as case_service
 from app.services import matches as match_service
 from app.services import posts as post_service
-from app.web import form_error, roles_required
+from app.web import form_error, roles_required, run_action
 
 bp = Blueprint("coord", __name__, url_prefix="/coordinate")
 
@@ -111,14 +111,8 @@ def _match_url(match) -> str:
     return url_for("matches.detail", match_id=match.id, _external=True)
 
 
-def _decide(action):
-    """Run a coordinator decision; rule breaks become 403, state conflicts 409 with the message."""
-    try:
-        return action()
-    except NotAllowed as err:
-        abort(403, description=err.message)
-    except Conflict as err:
-        abort(409, description=err.message)
+def _queue_action(match_id: int, action, done: str):
+    return run_action(action, done, url_for("coord.queue"), url_for("coord.queue") + f"#match-{match_id}")
 
 
 @bp.route("/queue")
@@ -133,9 +127,8 @@ def queue():
 def approve(match_id: int):
     if not AnswerForm().validate_on_submit():
         abort(400)
-    _decide(lambda: match_service.approve(current_user, match_id, _match_url))
-    flash("Approved. Both people have been emailed their contact details.", "success")
-    return redirect(url_for("coord.queue"))
+    return _queue_action(match_id, lambda: match_service.approve(current_user, match_id, _match_url),
+                         "Approved. Both people have been emailed their contact details.")
 
 
 @bp.route("/matches/<int:match_id>/reject", methods=["POST"])
@@ -145,13 +138,7 @@ def reject(match_id: int):
     if not form.validate_on_submit():
         flash(" ".join(form.reason.errors) or "Say why, so the next coordinator knows.", "error")
         return redirect(url_for("coord.queue") + f"#match-{match_id}")
-    try:
-        _decide(lambda: match_service.reject(current_user, match_id, form.reason.data))
-    except ServiceError as err:
-        flash(err.message, "error")
-        return redirect(url_for("coord.queue") + f"#match-{match_id}")
-    flash("Rejected.", "success")
-    return redirect(url_for("coord.queue"))
+    return _queue_action(match_id, lambda: match_service.reject(current_user, match_id, form.reason.data), "Rejected.")
 
 
 @bp.route("/matches/<int:match_id>/swap", methods=["POST"])
@@ -160,13 +147,8 @@ def swap(match_id: int):
     form = SwapForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        _decide(lambda: match_service.swap(current_user, match_id, form.offer_id.data))
-    except ServiceError as err:
-        flash(err.message, "error")
-        return redirect(url_for("coord.queue") + f"#match-{match_id}")
-    flash("Swapped. The new proposal is in the queue.", "success")
-    return redirect(url_for("coord.queue"))
+    return _queue_action(match_id, lambda: match_service.swap(current_user, match_id, form.offer_id.data),
+                         "Swapped. The new proposal is in the queue.")
 
 
 @bp.route("/needs/<int:need_id>/match", methods=["GET", "POST"])
@@ -180,9 +162,13 @@ def manual_match(need_id: int):
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                match = _decide(lambda: match_service.manual_match(
+                match = match_service.manual_match(
                     current_user, need.id, int(form.offer_id.data) if form.offer_id.data.isdigit() else 0,
-                    form.units.data, _match_url))
+                    form.units.data, _match_url)
+            except NotAllowed as err:
+                abort(403, description=err.message)
+            except Conflict as err:
+                abort(409, description=err.message)
             except ServiceError as err:
                 flash(err.message, "error")
             else:

@@ -6,9 +6,9 @@ from app.extensions import db
 from app.fund.forms import DecisionForm, PaymentForm, PledgeForm, ReceiptForm, RequestForm
 from app.models import FundRequest, Pledge, User
 from app.models.fund import METHODS, PURPOSES
-from app.services import Conflict, FieldError, NotAllowed, ServiceError
+from app.services import Conflict, NotAllowed, ServiceError
 from app.services import fund as fund_service
-from app.web import form_error, roles_required
+from app.web import form_error, roles_required, run_action
 
 bp = Blueprint("fund", __name__, url_prefix="/fund")
 
@@ -135,17 +135,8 @@ def receipt():
 
 
 def _decide(action, request_id: int, done: str):
-    try:
-        action()
-    except NotAllowed as err:
-        abort(403, description=err.message)
-    except Conflict as err:
-        abort(409, description=err.message)
-    except FieldError as err:
-        flash(err.message, "error")
-        return redirect(url_for("fund.request_detail", request_id=request_id))
-    flash(done, "success")
-    return redirect(url_for("fund.request_detail", request_id=request_id))
+    here = url_for("fund.request_detail", request_id=request_id)
+    return run_action(action, done, here, here)
 
 
 @bp.route("/requests/<int:request_id>/approve", methods=["POST"])
@@ -206,17 +197,9 @@ def reverse(transaction_id: int):
     form = DecisionForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        fund_service.reverse(current_user, transaction_id, form.reason.data)
-    except NotAllowed:
-        abort(404)
-    except Conflict as err:
-        abort(409, description=err.message)
-    except FieldError as err:
-        flash(err.message, "error")
-        return redirect(url_for("fund.manage") + "#ledger")
-    flash("Reversed. Both entries stay in the ledger.", "success")
-    return redirect(url_for("fund.manage") + "#ledger")
+    ledger = url_for("fund.manage") + "#ledger"
+    return run_action(lambda: fund_service.reverse(current_user, transaction_id, form.reason.data),
+                      "Reversed. Both entries stay in the ledger.", ledger, ledger)
 
 
 @bp.route("/ledger.csv")

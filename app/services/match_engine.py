@@ -3,16 +3,17 @@
 The engine sees exact places (it runs on the server); what it returns is stored on Match and
 Suggestion rows, and pages show only distance buckets computed from public cells.
 """
+import math
 from datetime import datetime, timezone
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 import matching
 from matching.timeplan import Horizon
 from app.extensions import db
-from app.models import Post
+from app.models import Post, PostWindow, WeeklySlot
 from app.timeutil import utcnow
 
 KM_PER_MILE = 1.609344
@@ -22,30 +23,78 @@ def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc)
 
 
-def to_need(post: Post, quantity: int | None = None) -> matching.Need:
-    windows = () if post.flexible else tuple(matching.Window(_aware(w.start_at), _aware(w.end_at)) for w in post.windows)
+def to_need(post, quantity: int | None = None, windows=None) -> matching.Need:
+    """A Post (or a row with the same columns, plus its `windows`) as the engine's Need."""
+    spans = () if post.flexible else tuple(matching.Window(_aware(start), _aware(end)) for start, end in (
+        windows if windows is not None else [(w.start_at, w.end_at) for w in post.windows]))
+    left = post.quantity - (post.units_committed or 0)
     return matching.Need(id=str(post.id), category=post.category, title=post.title, lat=post.lat, lon=post.lon,
-                         quantity=max(1, quantity if quantity is not None else post.units_left),
+                         quantity=max(1, quantity if quantity is not None else left),
                          owner=str(post.owner_id), details=post.details or "", urgency=post.urgency,
-                         posted=_aware(post.created_at), when=windows, duration_min=float(post.duration_min or 60))
+                         posted=_aware(post.created_at), when=spans, duration_min=float(post.duration_min or 60))
 
 
-def to_offer(post: Post, capacity: int | None = None) -> matching.Offer:
+def to_offer(post, capacity: int | None = None, slots=None) -> matching.Offer:
+    """A Post (or a row with the same columns, plus its weekly `slots`) as the engine's Offer."""
+    slots = slots if slots is not None else [(x.day, x.start_min, x.end_min) for x in post.weekly_slots]
+    left = post.quantity - (post.units_committed or 0)
     return matching.Offer(id=str(post.id), category=post.category, title=post.title, lat=post.lat, lon=post.lon,
                           radius_km=(post.radius_miles or 10.0) * KM_PER_MILE,
-                          capacity=max(1, capacity if capacity is not None else post.units_left),
+                          capacity=max(1, capacity if capacity is not None else left),
                           owner=str(post.owner_id), details=post.details or "",
-                          weekly=tuple(matching.WeeklySlot(s.day, s.start_min, s.end_min) for s in post.weekly_slots),
+                          weekly=tuple(matching.WeeklySlot(d, a, b) for d, a, b in slots),
                           tz=current_app.config["COMMUNITY_TZ"], committed=post.units_committed or 0)
 
 
-def _open(kind: str, category: str | None = None, exclude: set[int] = frozenset()):
-    stmt = (select(Post).where(Post.kind == kind, Post.status == "open", Post.expires_at > utcnow(),
-                               Post.units_committed < Post.quantity)
-            .options(selectinload(Post.windows), selectinload(Post.weekly_slots)).order_by(Post.id))
+def _conditions(kind: str, category: str | None, near: tuple[float, float, float] | None) -> list:
+    """Open posts with units left; `near=(lat, lon, miles)` keeps those within reach, by an
+    indexed box on the public cells (a little wider than the circle; the engine checks exactly)."""
+    conds = [Post.kind == kind, Post.status == "open", Post.expires_at > utcnow(), Post.units_committed < Post.quantity]
     if category:
-        stmt = stmt.where(Post.category == category)
-    return [p for p in db.session.scalars(stmt) if p.id not in exclude]
+        conds.append(Post.category == category)
+    if near:
+        lat, lon, miles = near
+        dlat = miles / 69.0 + 0.02  # plus the ~1 km cell
+        dlon = dlat / max(math.cos(math.radians(min(abs(lat) + dlat, 89.0))), 0.01)
+        conds += [Post.cell_lat.between(lat - dlat, lat + dlat), Post.cell_lon.between(lon - dlon, lon + dlon)]
+    return conds
+
+
+def _open(kind: str, category: str | None = None):
+    """Open posts as ORM objects (the nightly run, which also writes proposals for them)."""
+    stmt = (select(Post).where(*_conditions(kind, category, None))
+            .options(selectinload(Post.windows), selectinload(Post.weekly_slots)).order_by(Post.id))
+    return list(db.session.scalars(stmt))
+
+
+_COLUMNS = (Post.id, Post.category, Post.title, Post.details, Post.lat, Post.lon, Post.quantity, Post.units_committed,
+            Post.owner_id, Post.urgency, Post.created_at, Post.flexible, Post.duration_min, Post.radius_miles)
+
+
+def _open_for_engine(kind: str, category: str, exclude: set[int], near) -> list:
+    """The open posts within reach as the engine's dataclasses, read as plain rows in two queries
+    (ORM objects for thousands of posts would cost more than the engine itself)."""
+    conds = _conditions(kind, category, near)
+    rows = [r for r in db.session.execute(select(*_COLUMNS).where(*conds).order_by(Post.id)) if r.id not in exclude]
+    if kind == "offer":
+        slots: dict[int, list] = {}
+        for post_id, day, start, end in db.session.execute(
+                select(WeeklySlot.post_id, WeeklySlot.day, WeeklySlot.start_min, WeeklySlot.end_min)
+                .join(Post, Post.id == WeeklySlot.post_id).where(*conds)):
+            slots.setdefault(post_id, []).append((day, start, end))
+        return [to_offer(r, slots=slots.get(r.id, [])) for r in rows]
+    windows: dict[int, list] = {}
+    for post_id, start, end in db.session.execute(
+            select(PostWindow.post_id, PostWindow.start_at, PostWindow.end_at)
+            .join(Post, Post.id == PostWindow.post_id).where(*conds)):
+        windows.setdefault(post_id, []).append((start, end))
+    return [to_need(r, windows=windows.get(r.id, [])) for r in rows]
+
+
+def _reach_of_offers(category: str) -> float:
+    """The farthest any open offer in the category travels, in miles."""
+    return float(db.session.scalar(select(func.max(Post.radius_miles)).where(
+        Post.kind == "offer", Post.status == "open", Post.category == category)) or 0.0)
 
 
 def _instance(needs, offers) -> matching.Instance:
@@ -55,7 +104,7 @@ def _instance(needs, offers) -> matching.Instance:
 
 def candidates_for_need(need: Post, exclude_offers: set[int] = frozenset(), units: int | None = None) -> list[matching.Candidate]:
     """Ranked feasible open offers for one need (the engine's single-post call)."""
-    offers = [to_offer(p) for p in _open("offer", need.category, exclude_offers)]
+    offers = _open_for_engine("offer", need.category, exclude_offers, (need.lat, need.lon, _reach_of_offers(need.category)))
     if not offers:
         return []
     n = to_need(need, units)
@@ -64,7 +113,7 @@ def candidates_for_need(need: Post, exclude_offers: set[int] = frozenset(), unit
 
 def candidates_for_offer(offer: Post, exclude_needs: set[int] = frozenset()) -> list[matching.Candidate]:
     """Ranked feasible open needs for one offer."""
-    needs = [to_need(p) for p in _open("need", offer.category, exclude_needs)]
+    needs = _open_for_engine("need", offer.category, exclude_needs, (offer.lat, offer.lon, offer.radius_miles or 10.0))
     if not needs:
         return []
     o = to_offer(offer)

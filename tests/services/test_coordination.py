@@ -317,3 +317,54 @@ def test_audit_log_refuses_update_and_delete_in_postgresql_itself(people):
             with pytest.raises(DBAPIError, match="append-only"):
                 conn.execute(text(statement))
     assert db.session.scalar(select(AuditEntry.action)) == "approve"
+
+
+def test_withdrawing_an_offer_after_both_confirmed_cancels_and_tells_the_other_side(people, make_post, smtp):
+    from app.services.posts import withdraw_post
+
+    need, m = _accepted(people, make_post)
+    send_pending()
+    smtp.messages.clear()
+    withdraw_post(people.helper, db.session.get(Post, m.offer_id))
+    send_pending()
+    db.session.expire_all()
+    assert db.session.get(Match, m.id).status == "cancelled"
+    assert db.session.get(Post, need.id).units_committed == 0
+    assert [msg["rcpt"] for msg in smtp.messages] == [["riley@example.org"]]
+
+
+def test_outcome_before_confirmation_is_refused(people, make_post):
+    make_post(people.helper, kind="offer", title="Rides")
+    need = make_post(people.asker, title="Ride")
+    [m] = proposals(need)
+    with pytest.raises(Conflict):
+        matches.record_outcome(people.helper, m.id, True)
+    matches.approve(people.coord, m.id, link)
+    with pytest.raises(Conflict):
+        matches.record_outcome(people.helper, m.id, True)
+    with pytest.raises(NotAllowed):
+        matches.record_outcome(people.helper2, m.id, True)
+
+
+def test_editing_a_need_re_runs_the_engine(people, make_post):
+    from app.services.posts import PostInput, update_post
+
+    make_post(people.helper, kind="offer", category="food", title="Soup")
+    need = make_post(people.asker, title="Ride")
+    assert proposals(need) == []
+    update_post(people.asker, need, PostInput(kind="need", category="food", title="Soup for the week",
+                                              zip_code="54016", flexible=True))
+    [m] = proposals(need)
+    assert m.offer.title == "Soup"
+
+
+def test_quantity_cannot_drop_below_what_approved_matches_hold(people, make_post):
+    from app.services.posts import PostInput, update_post
+
+    offer = make_post(people.helper, kind="offer", title="Rides", quantity=3)
+    need = make_post(people.asker, title="Ride", quantity=2)
+    [m] = proposals(need)
+    matches.approve(people.coord, m.id, link)
+    with pytest.raises(FieldError, match="already promised"):
+        update_post(people.helper, db.session.get(Post, offer.id),
+                    PostInput(kind="offer", category="rides", title="Rides", zip_code="54016", quantity=1, radius_miles=10.0))
