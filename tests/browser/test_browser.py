@@ -136,3 +136,20 @@ def test_coordinator_approves_and_both_confirm(page, make_user, make_post):
     page.get_by_role("link", name="Approved: waiting for both to confirm").click()
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_text("Confirmed by both")).to_be_visible()
+
+
+def test_resident_asks_the_fund_and_a_wrong_amount_is_explained(page, make_user):
+    make_user("resident", name="Robin Resident", email="robin@example.org")
+    _log_in(page, "robin@example.org")
+    page.get_by_role("link", name="Fund").click()
+    page.get_by_role("link", name="Ask for help with a bill").click()
+    page.get_by_label("Amount (dollars)").fill("350.255")
+    page.get_by_label("For", exact=True).select_option("rent")
+    page.get_by_label("Who gets paid").fill("Valley Apartments")
+    page.get_by_role("button", name="Send the request").click()
+    expect(page.get_by_text("Use at most two digits after the point (cents).")).to_be_visible()
+    expect(page.get_by_label("Who gets paid")).to_have_value("Valley Apartments")
+    page.get_by_label("Amount (dollars)").fill("350.25")
+    page.get_by_role("button", name="Send the request").click()
+    expect(page.get_by_role("status")).to_contain_text("Two coordinators will look at it")
+    expect(page.get_by_role("heading", name="Fund request: $350.25 for rent")).to_be_visible()

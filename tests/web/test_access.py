@@ -51,3 +51,12 @@ def test_no_third_party_assets(client, make_user, make_post):
         html = client.get(url).get_data(as_text=True)
         for src in re.findall(r'(?:src|href)="([^"]+)"', html):
             assert not src.startswith(("http:", "https:", "//")), (url, src)
+
+
+def test_fields_carry_only_meaningful_aria_attributes(client, make_user, login_as):
+    login_as(make_user())
+    page = client.get("/posts/new?kind=need").get_data(as_text=True)
+    assert 'aria-invalid="None"' not in page and 'aria-describedby=""' not in page
+    bad = client.post("/posts/new?kind=need", data={"csrf_token": csrf_token(client, "/posts/new?kind=need")})
+    html = bad.get_data(as_text=True)
+    assert 'aria-invalid="true"' in html and 'aria-describedby="title-err"' in html
