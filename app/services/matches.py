@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -89,8 +89,11 @@ def contact_card(viewer: User, match: Match, whose: str) -> ContactCard:
     if not person.can_log_in and post.created_by_id != person.id:
         coordinator = db.session.get(User, post.created_by_id)
         via = f"{coordinator.first_name} (coordinator), {coordinator.email}"
-    place = ", ".join(x for x in (match.need.street_address, match.need.pickup_area,
-                                  f"{match.need.town}, {match.need.state} {match.need.zip_code}") if x)
+    if whose == "need":  # where the help happens: the asker's exact place
+        place = ", ".join(x for x in (match.need.street_address, match.need.pickup_area,
+                                      f"{match.need.town}, {match.need.state} {match.need.zip_code}") if x)
+    else:
+        place = f"{match.offer.town}, {match.offer.state}"
     audit.record(viewer, "contact_view", "match", match.id, whose=whose)
     return ContactCard(person.first_name, email, phone, via, place, match.scheduled_at)
 
@@ -162,8 +165,9 @@ def search_offers(need: Post, q: str, limit: int = 20) -> list[tuple[Post, objec
 
 # Suggestions (the engine proposes) ----------------------------------------------------------
 
-def _store_suggestions(need: Post, candidates) -> None:
-    db.session.query(Suggestion).filter(Suggestion.need_id == need.id).delete(synchronize_session=False)
+def _store_suggestions(need: Post, candidates, replace: bool = True) -> None:
+    if replace:
+        db.session.execute(delete(Suggestion).where(Suggestion.need_id == need.id).execution_options(synchronize_session=False))
     for rank, c in enumerate(candidates):
         db.session.add(Suggestion(need_id=need.id, offer_id=int(c.offer), rank=rank, score=round(c.score, 4),
                                   distance_km=c.distance_km, overlap_min=c.overlap_min, reasons=list(c.reasons)))
@@ -270,7 +274,7 @@ def suggest_for_post(post: Post) -> None:
         propose_for_offer(post, candidates)
 
 
-def post_closed(actor: User, post: Post) -> None:
+def post_closed(post: Post) -> None:
     """A withdrawn, fulfilled or expired post: open proposals end, and approved matches are cancelled
     (their units go back, and the other person hears about it)."""
     _cancel_proposals(post, source=None)
@@ -306,8 +310,13 @@ def run_all(progress=None) -> RunReport:
     result = engine.solve_all(needs, offers, need_units, {})
     by_id = {p.id: p for p in needs + offers}
     made = 0
+    # Every need in this run gets a fresh list; needs left out (covered by volunteers' or hand-made
+    # proposals still waiting) keep theirs.
+    waiting = select(Match.need_id).where(Match.status == "proposed")
+    db.session.execute(delete(Suggestion).where(Suggestion.need_id.not_in(waiting))
+                       .execution_options(synchronize_session=False))
     for i, need in enumerate(needs):
-        _store_suggestions(need, result.candidates.get(str(need.id), ()))
+        _store_suggestions(need, result.candidates.get(str(need.id), ()), replace=need.id in pending)
         if progress:
             progress(i + 1, len(needs))
     cand = {(c.need, c.offer): c for cs in result.candidates.values() for c in cs}
@@ -356,7 +365,8 @@ def _take(post_id: int, units: int) -> bool:
 
 
 def _release(match: Match) -> None:
-    for post_id in (match.need_id, match.offer_id):
+    # Offer first, then need: the same order as `approve`, so two transactions never wait on each other in a cycle.
+    for post_id in (match.offer_id, match.need_id):
         db.session.execute(update(Post).where(Post.id == post_id)
                            .values(units_committed=func.max(Post.units_committed - match.units, 0)
                                    if db.engine.dialect.name == "sqlite"

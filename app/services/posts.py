@@ -164,7 +164,7 @@ def _close(actor: User, post: Post, status: str) -> Post:
     if not post.is_open:
         raise ServiceError("This post is already closed.")
     post.status, post.closed_at = status, utcnow()
-    matches.post_closed(actor, post)
+    matches.post_closed(post)
     db.session.commit()
     return post
 
@@ -199,7 +199,7 @@ def expire_posts(post_url_for) -> tuple[int, int]:
     expired = db.session.scalars(select(Post).where(Post.status == "open", Post.expires_at <= now)).all()
     for post in expired:
         post.status, post.closed_at = "expired", now
-        matches.post_closed(None, post)
+        matches.post_closed(post)
     soon = now + timedelta(days=current_app.config["POST_EXPIRY_WARNING_DAYS"])
     due = db.session.scalars(
         select(Post).where(Post.status == "open", Post.expires_at <= soon, Post.expiry_warned_at.is_(None))
