@@ -378,8 +378,9 @@ def public_summary() -> PublicSummary:
     month = func.substr(func.cast(LedgerTransaction.occurred_on, db.String), 1, 7)
     rows = db.session.execute(
         select(month.label("month"),
-               func.sum(case((LedgerEntry.amount_cents > 0, LedgerEntry.amount_cents), else_=0)),
-               func.sum(case((LedgerEntry.amount_cents < 0, -LedgerEntry.amount_cents), else_=0)))
+               # In: gifts received, less any receipt reversed as a mistake. Out: payments to payees.
+               func.sum(case((LedgerTransaction.kind != "payment", LedgerEntry.amount_cents), else_=0)),
+               func.sum(case((LedgerTransaction.kind == "payment", -LedgerEntry.amount_cents), else_=0)))
         .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
         .where(LedgerEntry.account == "cash").group_by(month).order_by(month.desc()).limit(12)
     ).all()

@@ -319,3 +319,10 @@ def test_ten_concurrent_approvals_never_spend_more_than_the_balance(app, crew):
     assert fund.available_cents() == 0
     approved = db.session.scalar(select(func.sum(FundRequest.amount_cents)).where(FundRequest.status == "approved"))
     assert approved == 100000
+
+
+def test_a_reversed_receipt_does_not_inflate_the_public_summary(crew):
+    wrong = fund.record_receipt(crew.a, "1000", "cash", TODAY, None)
+    fund.record_receipt(crew.a, "100", "cash", TODAY, None)
+    fund.reverse(crew.b, wrong.id, "Typed 1000 for 100")
+    assert fund.public_summary().months == [(TODAY.strftime("%B %Y"), 10000, 0)]
