@@ -122,7 +122,8 @@ def _claim(limit: int, only_ids: list[int] | None = None) -> tuple[str, list["_O
     )
     if only_ids is not None:
         due = and_(due, OutboxEmail.id.in_(only_ids))
-    candidates = select(OutboxEmail.id).where(due).order_by(OutboxEmail.id).limit(limit)
+    # SKIP LOCKED (PostgreSQL): a second sender takes the next rows instead of waiting for these.
+    candidates = select(OutboxEmail.id).where(due).order_by(OutboxEmail.id).limit(limit).with_for_update(skip_locked=True)
     token = secrets.token_hex(16)
     # The same condition again in the UPDATE: a row another sender claimed in between is skipped.
     db.session.execute(
