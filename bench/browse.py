@@ -34,12 +34,13 @@ ZIPS = ["55082", "54016", "54022", "54017", "55003", "55042", "54025", "54020", 
         "55125", "55128", "55016", "55033", "55025", "55101", "55401", "53202", "60601"]
 
 
-def build(n_posts: int):
+def build(n_posts: int, owners: int = 1):
     rng = random.Random(1)
     places = [geo.lookup_zip(z) for z in ZIPS]
-    user = User(name="Bench", email="bench@example.org", role="member")
-    db.session.add(user)
+    users = [User(name=f"Bench {i}", email=f"bench{i}@example.org", role="member") for i in range(owners)]
+    db.session.add_all(users)
     db.session.commit()
+    owner_ids = [u.id for u in users]
     now = utcnow()
     rows = []
     for i in range(n_posts):
@@ -47,7 +48,8 @@ def build(n_posts: int):
         lat, lon = place.lat + rng.gauss(0, 0.03), place.lon + rng.gauss(0, 0.03)
         cell_lat, cell_lon = geo.coarse_cell(lat, lon)
         kind = "need" if i % 2 else "offer"
-        rows.append(dict(kind=kind, owner_id=user.id, created_by_id=user.id, category=rng.choice(list(CATEGORIES)),
+        owner_id = owner_ids[i % owners]
+        rows.append(dict(kind=kind, owner_id=owner_id, created_by_id=owner_id, category=rng.choice(list(CATEGORIES)),
                          title=" ".join(rng.sample(WORDS, 3)).capitalize(), details="", status="open",
                          zip_code=place.zip_code, town=place.town, state=place.state, lat=lat, lon=lon,
                          cell_lat=cell_lat, cell_lon=cell_lon, quantity=1, urgency=rng.randint(0, 3),

@@ -5,7 +5,8 @@
 Builds a throwaway database with open posts spread over the valley, the Twin Cities, Milwaukee and
 Chicago (half needs, half offers, six categories; `bench/browse.py`'s generator), then times
 `create_post` (validation, insert, the engine's single-post call, proposals, commit) for new needs
-and new offers in the valley, and reports the median and the SQL statements per post.
+and new offers in the valley, and reports the median and the SQL statements per post. With
+--nightly it also times the whole re-assignment (`flask match run`).
 """
 import argparse
 import statistics
@@ -32,6 +33,7 @@ def main():
     ap.add_argument("--posts", type=int, default=100_000)
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--database-url")
+    ap.add_argument("--nightly", action="store_true", help="also time `flask match run` over all open posts")
     a = ap.parse_args()
     url = a.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='mae-bench-')}/bench.sqlite"
     config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
@@ -39,7 +41,7 @@ def main():
     app = create_app(config)
     with app.app_context():
         upgrade()
-        build(a.posts)
+        build(a.posts, owners=max(a.posts // 50, 1))  # people post a few needs and offers each
         poster = User(name="Poster", email="poster@example.org", role="member")
         db.session.add(poster)
         db.session.commit()
@@ -59,6 +61,13 @@ def main():
             made = db.session.scalar(select(func.count()).select_from(Match))
             print(f"new {kind}: median {statistics.median(times):.0f} ms, max {max(times):.0f} ms, "
                   f"{statistics.median(counts):.0f} SQL statements; proposals so far {made}")
+        if a.nightly:
+            from app.services.matches import run_all
+
+            t0 = time.perf_counter()
+            report = run_all()
+            print(f"nightly run: {report.needs:,} needs x {report.offers:,} offers -> {report.proposals:,} proposals, "
+                  f"{report.unmet:,} unmet, in {time.perf_counter() - t0:.1f} s")
 
 
 if __name__ == "__main__":
