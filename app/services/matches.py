@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
@@ -165,9 +165,8 @@ def search_offers(need: Post, q: str, limit: int = 20) -> list[tuple[Post, objec
 
 # Suggestions (the engine proposes) ----------------------------------------------------------
 
-def _store_suggestions(need: Post, candidates, replace: bool = True) -> None:
-    if replace:
-        db.session.execute(delete(Suggestion).where(Suggestion.need_id == need.id).execution_options(synchronize_session=False))
+def _store_suggestions(need: Post, candidates) -> None:
+    db.session.execute(delete(Suggestion).where(Suggestion.need_id == need.id).execution_options(synchronize_session=False))
     for rank, c in enumerate(candidates):
         db.session.add(Suggestion(need_id=need.id, offer_id=int(c.offer), rank=rank, score=round(c.score, 4),
                                   distance_km=c.distance_km, overlap_min=c.overlap_min, reasons=list(c.reasons)))
@@ -304,25 +303,38 @@ def run_all(progress=None) -> RunReport:
                                .execution_options(synchronize_session=False)).rowcount
     pending = dict(db.session.execute(select(Match.need_id, func.sum(Match.units))
                                       .where(Match.status == "proposed").group_by(Match.need_id)).all())
-    needs = [n for n in engine.open_posts("need") if n.units_left - pending.get(n.id, 0) > 0]
+    open_needs = engine.open_posts("need")
+    needs = [n for n in open_needs if n.units_left - pending.get(n.id, 0) > 0]
+    covered = [n.id for n in open_needs if n.units_left - pending.get(n.id, 0) <= 0]
     offers = engine.open_posts("offer")
     need_units = {n.id: n.units_left - pending.get(n.id, 0) for n in needs}
     result = engine.solve_all(needs, offers, need_units, {})
-    by_id = {p.id: p for p in needs + offers}
-    made = 0
     # Every need in this run gets a fresh list; needs left out (covered by volunteers' or hand-made
-    # proposals still waiting) keep theirs.
-    waiting = select(Match.need_id).where(Match.status == "proposed")
-    db.session.execute(delete(Suggestion).where(Suggestion.need_id.not_in(waiting))
+    # proposals still waiting) keep theirs. Rows go in as multi-row INSERTs: ORM objects for a
+    # national run (half a million suggestions) would cost most of the run.
+    db.session.execute(delete(Suggestion).where(Suggestion.need_id.not_in(covered))
                        .execution_options(synchronize_session=False))
+    now = utcnow()
+    rows = []
     for i, need in enumerate(needs):
-        _store_suggestions(need, result.candidates.get(str(need.id), ()), replace=need.id in pending)
+        rows += [dict(need_id=need.id, offer_id=int(c.offer), rank=rank, score=round(c.score, 4), distance_km=c.distance_km,
+                      overlap_min=c.overlap_min, reasons=list(c.reasons), created_at=now)
+                 for rank, c in enumerate(result.candidates.get(str(need.id), ()))]
         if progress:
             progress(i + 1, len(needs))
+    if rows:
+        db.session.execute(insert(Suggestion), rows)
     cand = {(c.need, c.offer): c for cs in result.candidates.values() for c in cs}
+    proposals = []
     for a in result.assignment:
-        _proposal(by_id[int(a.need)], by_id[int(a.offer)], a.units, cand.get((a.need, a.offer)))
-        made += 1
+        c = cand.get((a.need, a.offer))
+        proposals.append(dict(need_id=int(a.need), offer_id=int(a.offer), units=a.units, status="proposed", source="engine",
+                              score=round(c.score, 4) if c else 0.0, reasons=list(c.reasons) if c else [],
+                              distance_km=c.distance_km if c else None, overlap_min=c.overlap_min if c else None,
+                              created_at=now))
+    if proposals:
+        db.session.execute(insert(Match), proposals)
+    made = len(proposals)
     db.session.commit()
     return RunReport(len(needs), len(offers), made, stale or 0, len(unmet_needs()))
 
