@@ -193,4 +193,8 @@ def renew(post_id: int):
 @bp.route("/posts/mine")
 def mine():
     posts = post_service.posts_of([current_user.id])
-    return render_template("posts/mine.html", posts=posts)
+    by_post: dict[int, list] = {}
+    for m in match_service.matches_for_posts([p.id for p in posts]):
+        by_post.setdefault(m.need_id, []).append(m)
+        by_post.setdefault(m.offer_id, []).append(m)
+    return render_template("posts/mine.html", posts=posts, matches=by_post)
