@@ -208,7 +208,7 @@ def test_approval_emails_leave_right_after_the_request_without_a_cron(client, pa
 def test_my_posts_links_an_approved_match_but_not_a_proposal(client, pair):
     login(client, pair["asker"].email)
     page = client.get("/posts/mine").get_data(as_text=True)
-    assert "We&#39;re looking for a match." in page and f"/matches/{pair['match'].id}" not in page
+    assert "We're looking for a match." in page and f"/matches/{pair['match'].id}" not in page
     matches.approve(pair["coord"], pair["match"].id, link)
     page = client.get("/posts/mine").get_data(as_text=True)
     assert f"/matches/{pair['match'].id}" in page and "Approved: waiting for both to confirm" in page
