@@ -154,6 +154,11 @@ def test_follow_up_link_works_without_login_and_rejects_forgeries(client, pair):
     assert done.status_code == 200 and "Thank you" in done.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Match, m.id).status == "completed" and db.session.get(Match, m.id).offer_feedback == "All good"
+    login(client, pair["coord"].email)
+    assert "All good" in client.get(f"/matches/{m.id}").get_data(as_text=True)  # kept for coordinators
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
+    login(client, pair["asker"].email)
+    assert "All good" not in client.get(f"/matches/{m.id}").get_data(as_text=True)
 
 
 def test_case_view_shows_matches_and_private_notes_to_coordinators_only(client, pair):
