@@ -27,8 +27,8 @@ postgres_only = pytest.mark.skipif(not PG_URL, reason="needs TEST_DATABASE_URL (
 def make_app(**overrides):
     config = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
     config.update(SQLALCHEMY_DATABASE_URI=DB_URL, INSTANCE_PATH=_SQLITE_DIR, **overrides)
-    if PG_URL:  # the race tests run 20 threads, each with its own connection
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 30}
+    # The race tests run 20 threads, each with its own connection.
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 30}
     return create_app(config)
 
 
