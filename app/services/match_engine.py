@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 
 from flask import current_app
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
 import matching
 from matching.timeplan import Horizon
@@ -60,20 +59,14 @@ def _conditions(kind: str, category: str | None, near: tuple[float, float, float
     return conds
 
 
-def _open(kind: str, category: str | None = None):
-    """Open posts as ORM objects (the nightly run, which also writes proposals for them)."""
-    stmt = (select(Post).where(*_conditions(kind, category, None))
-            .options(selectinload(Post.windows), selectinload(Post.weekly_slots)).order_by(Post.id))
-    return list(db.session.scalars(stmt))
-
-
 _COLUMNS = (Post.id, Post.category, Post.title, Post.details, Post.lat, Post.lon, Post.quantity, Post.units_committed,
             Post.owner_id, Post.urgency, Post.created_at, Post.flexible, Post.duration_min, Post.radius_miles)
 
 
-def _open_for_engine(kind: str, category: str, exclude: set[int], near) -> list:
-    """The open posts within reach as the engine's dataclasses, read as plain rows in two queries
-    (ORM objects for thousands of posts would cost more than the engine itself)."""
+def open_for_engine(kind: str, category: str | None = None, exclude: set[int] = frozenset(), near=None) -> list:
+    """Open posts (in a category, within reach) as the engine's dataclasses, with their units left,
+    read as plain rows in two queries: ORM objects for thousands of posts would cost more than the
+    engine itself."""
     conds = _conditions(kind, category, near)
     rows = [r for r in db.session.execute(select(*_COLUMNS).where(*conds).order_by(Post.id)) if r.id not in exclude]
     if kind == "offer":
@@ -104,7 +97,7 @@ def _instance(needs, offers) -> matching.Instance:
 
 def candidates_for_need(need: Post, exclude_offers: set[int] = frozenset(), units: int | None = None) -> list[matching.Candidate]:
     """Ranked feasible open offers for one need (the engine's single-post call)."""
-    offers = _open_for_engine("offer", need.category, exclude_offers, (need.lat, need.lon, _reach_of_offers(need.category)))
+    offers = open_for_engine("offer", need.category, exclude_offers, (need.lat, need.lon, _reach_of_offers(need.category)))
     if not offers:
         return []
     n = to_need(need, units)
@@ -113,7 +106,7 @@ def candidates_for_need(need: Post, exclude_offers: set[int] = frozenset(), unit
 
 def candidates_for_offer(offer: Post, exclude_needs: set[int] = frozenset()) -> list[matching.Candidate]:
     """Ranked feasible open needs for one offer."""
-    needs = _open_for_engine("need", offer.category, exclude_needs, (offer.lat, offer.lon, offer.radius_miles or 10.0))
+    needs = open_for_engine("need", offer.category, exclude_needs, (offer.lat, offer.lon, offer.radius_miles or 10.0))
     if not needs:
         return []
     o = to_offer(offer)
@@ -128,15 +121,9 @@ def check_pair(need: Post, offer: Post) -> matching.Candidate | None:
     return found[0] if found else None
 
 
-def solve_all(needs: list[Post], offers: list[Post], need_units: dict[int, int], offer_units: dict[int, int]) -> matching.Result:
+def solve(needs: list[matching.Need], offers: list[matching.Offer]) -> matching.Result:
     """The whole assignment over the given open posts (for `flask match run`)."""
-    instance = _instance([to_need(p, need_units.get(p.id)) for p in needs],
-                         [to_offer(p, offer_units.get(p.id)) for p in offers])
-    return matching.solve(instance)
-
-
-def open_posts(kind: str) -> list[Post]:
-    return _open(kind)
+    return matching.solve(_instance(needs, offers))
 
 
 def scheduled_time(need: Post, offer: Post) -> datetime | None:

@@ -7,6 +7,7 @@ PostgreSQL re-checks after waiting for the row lock, so an offer is never oversu
 many approvals race; a CHECK constraint on the posts table is the backstop. Emails go into the
 outbox in the same transaction and leave after the commit.
 """
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -303,12 +304,15 @@ def run_all(progress=None) -> RunReport:
                                .execution_options(synchronize_session=False)).rowcount
     pending = dict(db.session.execute(select(Match.need_id, func.sum(Match.units))
                                       .where(Match.status == "proposed").group_by(Match.need_id)).all())
-    open_needs = engine.open_posts("need")
-    needs = [n for n in open_needs if n.units_left - pending.get(n.id, 0) > 0]
-    covered = [n.id for n in open_needs if n.units_left - pending.get(n.id, 0) <= 0]
-    offers = engine.open_posts("offer")
-    need_units = {n.id: n.units_left - pending.get(n.id, 0) for n in needs}
-    result = engine.solve_all(needs, offers, need_units, {})
+    needs, covered = [], []
+    for n in engine.open_for_engine("need"):
+        left = n.quantity - pending.get(int(n.id), 0)
+        if left > 0:
+            needs.append(dataclasses.replace(n, quantity=left))
+        else:
+            covered.append(int(n.id))
+    offers = engine.open_for_engine("offer")
+    result = engine.solve(needs, offers)
     # Every need in this run gets a fresh list; needs left out (covered by volunteers' or hand-made
     # proposals still waiting) keep theirs. Rows go in as multi-row INSERTs: ORM objects for a
     # national run (half a million suggestions) would cost most of the run.
@@ -317,9 +321,9 @@ def run_all(progress=None) -> RunReport:
     now = utcnow()
     rows = []
     for i, need in enumerate(needs):
-        rows += [dict(need_id=need.id, offer_id=int(c.offer), rank=rank, score=round(c.score, 4), distance_km=c.distance_km,
+        rows += [dict(need_id=int(need.id), offer_id=int(c.offer), rank=rank, score=round(c.score, 4), distance_km=c.distance_km,
                       overlap_min=c.overlap_min, reasons=list(c.reasons), created_at=now)
-                 for rank, c in enumerate(result.candidates.get(str(need.id), ()))]
+                 for rank, c in enumerate(result.candidates.get(need.id, ()))]
         if progress:
             progress(i + 1, len(needs))
     if rows:
