@@ -4,6 +4,7 @@ from sqlalchemy import func, or_, select
 
 from app.coord.forms import ResidentForm, RoleForm
 from app.matches.forms import AnswerForm, CaseNoteForm, ManualMatchForm, RejectForm, SwapForm
+from app.matches.views import match_url
 from app.extensions import db
 from app.models import Post, User
 from app.posts.views import new_post_page
@@ -107,10 +108,6 @@ def mark_resident(user_id: int):
 
 # The coordinators' queue ---------------------------------------------------------------------
 
-def _match_url(match) -> str:
-    return url_for("matches.detail", match_id=match.id, _external=True)
-
-
 def _queue_action(match_id: int, action, done: str):
     return run_action(action, done, url_for("coord.queue"), url_for("coord.queue") + f"#match-{match_id}")
 
@@ -127,7 +124,7 @@ def queue():
 def approve(match_id: int):
     if not AnswerForm().validate_on_submit():
         abort(400)
-    return _queue_action(match_id, lambda: match_service.approve(current_user, match_id, _match_url),
+    return _queue_action(match_id, lambda: match_service.approve(current_user, match_id, match_url),
                          "Approved. Both people have been emailed their contact details.")
 
 
@@ -164,7 +161,7 @@ def manual_match(need_id: int):
             try:
                 match = match_service.manual_match(
                     current_user, need.id, int(form.offer_id.data) if form.offer_id.data.isdigit() else 0,
-                    form.units.data, _match_url)
+                    form.units.data, match_url)
             except NotAllowed as err:
                 abort(403, description=err.message)
             except Conflict as err:

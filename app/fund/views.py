@@ -1,10 +1,10 @@
 """The emergency fund: the members' page, asking, and the coordinators' desk."""
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.extensions import db
 from app.fund.forms import DecisionForm, PaymentForm, PledgeForm, ReceiptForm, RequestForm
-from app.models import FundRequest, Pledge, User
+from app.models import FundRequest, User
 from app.models.fund import METHODS, PURPOSES
 from app.services import Conflict, NotAllowed, ServiceError
 from app.services import fund as fund_service
@@ -72,15 +72,10 @@ def new_request():
         else:
             flash("The request is in. Two coordinators will look at it.", "success")
             return redirect(url_for("fund.request_detail", request_id=req.id))
-    limits = (fund_service.dollars(_cfg("FUND_MAX_REQUEST_CENTS")), fund_service.dollars(_cfg("FUND_MAX_PER_PERSON_90D_CENTS")))
+    cfg = current_app.config
+    limits = (fund_service.dollars(cfg["FUND_MAX_REQUEST_CENTS"]), fund_service.dollars(cfg["FUND_MAX_PER_PERSON_90D_CENTS"]))
     return render_template("fund/request_form.html", form=form, person=person, limits=limits), \
         (422 if request.method == "POST" else 200)
-
-
-def _cfg(key):
-    from flask import current_app
-
-    return current_app.config[key]
 
 
 def _request_or_404(request_id: int) -> FundRequest:
@@ -103,10 +98,7 @@ def request_detail(request_id: int):
 def _desk(receipt_form=None, status=200):
     overview = fund_service.overview(current_user)
     receipt_form = receipt_form or ReceiptForm()
-    pledges = db.session.execute(db.select(Pledge, User.name).join(User, User.id == Pledge.member_id)
-                                 .where(Pledge.active.is_(True)).order_by(Pledge.created_at.desc()).limit(200)).all()
-    receipt_form.pledge_id.choices = [(0, "Anonymous gift")] + [
-        (p.id, f"{name}: {fund_service.dollars(p.amount_cents)} {p.frequency.replace('_', '-')}") for p, name in pledges]
+    receipt_form.pledge_id.choices = [(0, "Anonymous gift")] + fund_service.pledge_choices(current_user)
     return render_template("fund/manage.html", o=overview, receipt_form=receipt_form, decision_form=DecisionForm(),
                            payment_form=PaymentForm(), purposes=PURPOSES, methods=METHODS), status
 

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 
@@ -35,7 +35,3 @@ class OutcomeForm(FlaskForm):
 
 class CaseNoteForm(FlaskForm):
     body = TextAreaField("Add a private note", validators=[DataRequired("Write the note first."), Length(max=4000)])
-
-
-class FollowOffersForm(FlaskForm):
-    follow = BooleanField()

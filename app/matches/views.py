@@ -31,12 +31,7 @@ def _visible(match_id: int):
 @bp.route("/<int:match_id>")
 def detail(match_id: int):
     match = _visible(match_id)
-    cards = {}
-    if match_service.shows_contact(current_user, match):
-        side = match_service.side_of(current_user, match)
-        sides = ("need", "offer") if current_user.is_coordinator else (("offer",) if side == "need" else ("need",))
-        cards = {s: match_service.contact_card(current_user, match, s) for s in sides}
-        match_service.commit_views()
+    cards = match_service.contact_cards(current_user, match)
     return render_template("matches/detail.html", match=match, cards=cards, side=match_service.side_of(current_user, match),
                            answer_form=AnswerForm(), outcome_form=OutcomeForm())
 

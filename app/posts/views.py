@@ -89,7 +89,8 @@ def help_(post_id: int):
     if post.kind != "need":
         abort(404)
     form = HelpForm()
-    context = _help_context(post, post_service.can_manage(current_user, post), form)
+    manager = post_service.can_manage(current_user, post)
+    context = _help_context(post, manager, form)
     if form.validate_on_submit():
         try:
             match_service.volunteer(current_user, post.id, form.offer_id.data, form.note.data)
@@ -102,7 +103,7 @@ def help_(post_id: int):
         else:
             flash("Thank you! A coordinator will look at your offer to help and let you both know.", "success")
             return redirect(url_for("posts.detail", post_id=post.id))
-    return render_template("posts/detail.html", post=post, manager=post_service.can_manage(current_user, post),
+    return render_template("posts/detail.html", post=post, manager=manager,
                            distance=post_service.public_distance(post, _viewer_origin()),
                            is_owner=post.owner_id == current_user.id, **context), 422
 

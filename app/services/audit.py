@@ -3,6 +3,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEntry, User
+from app.services import NotAllowed
 
 
 def record(actor: User | None, action: str, subject_type: str, subject_id: int | None, **details) -> AuditEntry:
@@ -16,8 +17,6 @@ def record(actor: User | None, action: str, subject_type: str, subject_id: int |
 def page(actor: User, page_no: int = 1, per_page: int = 50, action: str | None = None):
     """Entries newest first, for admins; a pagination object."""
     if not actor.is_admin:
-        from app.services import NotAllowed
-
         raise NotAllowed("Only admins can read the audit log.")
     stmt = select(AuditEntry).order_by(AuditEntry.id.desc())
     if action:

@@ -352,6 +352,14 @@ def overview(actor: User, ledger_limit: int = 50) -> Overview:
                     -b["gifts"], list(pending), list(to_pay), list(ledger))
 
 
+def pledge_choices(actor: User, limit: int = 200) -> list[tuple[int, str]]:
+    """Active pledges, newest first, as (id, "Name: $25.00 monthly") for the receipt form."""
+    _coordinator(actor)
+    rows = db.session.execute(select(Pledge, User.name).join(User, User.id == Pledge.member_id)
+                              .where(Pledge.active.is_(True)).order_by(Pledge.created_at.desc()).limit(limit))
+    return [(p.id, f"{name}: {dollars(p.amount_cents)} {p.frequency.replace('_', '-')}") for p, name in rows]
+
+
 def history_of(member: User) -> tuple[list[Pledge], list[LedgerTransaction]]:
     """A member's own pledges and the receipts recorded against them."""
     pledges = db.session.scalars(select(Pledge).where(Pledge.member_id == member.id).order_by(Pledge.created_at.desc())).all()

@@ -13,6 +13,7 @@ import matching
 from matching.timeplan import Horizon
 from app.extensions import db
 from app.models import Post, PostWindow, WeeklySlot
+from app.services import geo
 from app.timeutil import utcnow
 
 KM_PER_MILE = 1.609344
@@ -150,6 +151,4 @@ def scheduled_time(need: Post, offer: Post) -> datetime | None:
 
 
 def km_to_bucket(km: float | None) -> str | None:
-    from app.services import geo
-
     return None if km is None else geo.distance_bucket(km / KM_PER_MILE)

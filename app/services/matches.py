@@ -81,8 +81,25 @@ class ContactCard:
     when: datetime | None
 
 
-def contact_card(viewer: User, match: Match, whose: str) -> ContactCard:
-    """The other party's details, written to the audit log each time they are shown."""
+def _exact_place(need: Post, with_zip: bool = True) -> str:
+    """Where the help happens: the asker's address, pickup area and town (private until approval)."""
+    town = f"{need.town}, {need.state}" + (f" {need.zip_code}" if with_zip else "")
+    return ", ".join(x for x in (need.street_address, need.pickup_area, town) if x)
+
+
+def contact_cards(viewer: User, match: Match) -> dict[str, ContactCard]:
+    """The details this viewer may see ({} before approval or for anyone uninvolved): the other
+    person's for one of the two, both for coordinators. Each showing goes to the audit log."""
+    if not shows_contact(viewer, match):
+        return {}
+    side = side_of(viewer, match)
+    sides = ("need", "offer") if viewer.is_coordinator else (("offer",) if side == "need" else ("need",))
+    cards = {whose: _contact_card(viewer, match, whose) for whose in sides}
+    db.session.commit()
+    return cards
+
+
+def _contact_card(viewer: User, match: Match, whose: str) -> ContactCard:
     post = match.need if whose == "need" else match.offer
     person = db.session.get(User, post.owner_id)
     via = None
@@ -90,11 +107,7 @@ def contact_card(viewer: User, match: Match, whose: str) -> ContactCard:
     if not person.can_log_in and post.created_by_id != person.id:
         coordinator = db.session.get(User, post.created_by_id)
         via = f"{coordinator.first_name} (coordinator), {coordinator.email}"
-    if whose == "need":  # where the help happens: the asker's exact place
-        place = ", ".join(x for x in (match.need.street_address, match.need.pickup_area,
-                                      f"{match.need.town}, {match.need.state} {match.need.zip_code}") if x)
-    else:
-        place = f"{match.offer.town}, {match.offer.state}"
+    place = _exact_place(match.need) if whose == "need" else f"{match.offer.town}, {match.offer.state}"
     audit.record(viewer, "contact_view", "match", match.id, whose=whose)
     return ContactCard(person.first_name, email, phone, via, place, match.scheduled_at)
 
@@ -196,11 +209,6 @@ def _cancel_proposals(post: Post, source: str | None = "engine") -> None:
 def _declined_offers(need_id: int) -> set[int]:
     return set(db.session.scalars(select(Match.offer_id).where(
         Match.need_id == need_id, Match.status.in_(("rejected", "declined", "no_show")))))
-
-
-def commit_views() -> None:
-    """Commit the audit entries written while showing contact details."""
-    db.session.commit()
 
 
 def _proposed_units(column, post_id: int) -> int:
@@ -674,8 +682,7 @@ def _notify_both(match: Match, template: str, subject: str, link_for=None, outco
         if template in ("match_approved", "match_confirmed", "match_reminder"):
             other_owner = db.session.get(User, other.owner_id)
             context.update(other_email=other_owner.email, other_phone=other_owner.phone,
-                           place=", ".join(x for x in (match.need.street_address, match.need.pickup_area,
-                                                       f"{match.need.town}, {match.need.state}") if x))
+                           place=_exact_place(match.need, with_zip=False))
         if outcome_link_for:
             context["outcome_url"] = outcome_link_for(outcome_token(match, person.id if address == person.email
                                                                     else post.created_by_id))
