@@ -176,8 +176,12 @@ def register_errorhandlers(app: Flask) -> None:
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "form-action 'self'; frame-ancestors 'none'; base-uri 'self'",
         )
-        if request.endpoint and request.endpoint.startswith(("auth.", "account.")):
+        # Pages carry names, contact details, notes or at least who is logged in: no browser,
+        # proxy or shared computer may keep a copy. Only the site's own static files are cacheable.
+        if request.endpoint != "static":
             response.headers["Cache-Control"] = "no-store"
+        if app.config["APP_ENV"] == "production":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
 

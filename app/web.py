@@ -1,5 +1,6 @@
 """Helpers shared by the blueprints: access rules and turning service errors into form errors."""
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
@@ -59,10 +60,17 @@ def form_error(form, err: ServiceError) -> None:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths are followed after login."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """Only same-site paths are followed after a form (login, posting, closing a post).
+
+    Decided by parsing, not by prefix: browsers drop tabs and newlines inside a URL and treat a
+    backslash as a slash, so "/<tab>/evil.example" or a backslash path would leave the site.
+    """
+    if not target or any(ord(c) < 0x21 or ord(c) == 0x7F or c == "\\" for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
 
 
 def run_action(action, done: str, ok_url: str, back_url: str):

@@ -234,7 +234,9 @@ class Mailbox:
                 self.refuse -= 1
                 return "451 Try again later"
             msg = message_from_bytes(envelope.content, policy=policy.default)
-            self.messages.append({"from": envelope.mail_from, "rcpt": list(envelope.rcpt_tos), "msg": msg})
+            # "raw": the bytes exactly as the server received them, to test what is on the wire.
+            self.messages.append({"from": envelope.mail_from, "rcpt": list(envelope.rcpt_tos), "msg": msg,
+                                  "raw": envelope.original_content or envelope.content})
         return "250 OK"
 
     def text(self, i=-1):

@@ -99,6 +99,7 @@ def change_password(user: User, current: str, new: str) -> None:
     check_password_strength(new, "new_password")
     user.password_hash = hash_password(new)
     user.session_token = new_token()  # other sessions end; the view logs this one in again
+    user.reset_nonce = new_token()  # and every reset link issued before the change stops working
     db.session.commit()
 
 

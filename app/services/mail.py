@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 from email.utils import parseaddr
 
 from flask import current_app, g, has_request_context, render_template
@@ -26,6 +27,10 @@ from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 BATCH = 200
+# Headers go out unfolded up to RFC 5322's 998-character line limit. The default policy folds at
+# 78 and, for a long value with no space in it (an unsubscribe URL), falls back to an RFC 2047
+# encoded word, which mail clients cannot use for RFC 8058 one-click unsubscribe.
+MESSAGE_POLICY = SMTP_POLICY.clone(max_line_length=998)
 
 
 def _one_line(value: str) -> str:
@@ -62,7 +67,7 @@ class _Outgoing:
 def build_message(row: "OutboxEmail | _Outgoing") -> EmailMessage:
     """The message for one outbox row; every header goes through EmailMessage, on one line."""
     cfg = current_app.config
-    msg = EmailMessage()
+    msg = EmailMessage(policy=MESSAGE_POLICY)
     name, addr = parseaddr(cfg["MAIL_DEFAULT_SENDER"])
     user, _, domain = addr.partition("@")
     msg["From"] = Address(display_name=_one_line(name), username=user, domain=domain or "localhost")
