@@ -199,10 +199,12 @@ def register_template_helpers(app: Flask) -> None:
         singular, plural = UNITS.get(category, ("unit", "units"))
         return f"{n} {singular if n == 1 else plural}"
 
-    @app.template_filter("minutes")
-    def minutes(n):
-        hours, mins = divmod(int(n or 0), 60)
-        return " ".join(x for x in (f"{hours} h" if hours else "", f"{mins} min" if mins else "") if x) or "0 min"
+    @app.template_filter("duration")
+    def duration(minutes, free=False):
+        """How long help takes ('2 hours', 'a day'), or with free=True a stretch of free time."""
+        from app.durations import CLOCK_DAY, TASK_DAY, duration_words
+
+        return duration_words(minutes, CLOCK_DAY if free else TASK_DAY)
 
     @app.context_processor
     def globals_():

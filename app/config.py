@@ -59,6 +59,7 @@ class Config:
     POST_LIFETIME_DAYS = _int("POST_LIFETIME_DAYS", 30)
     POST_EXPIRY_WARNING_DAYS = _int("POST_EXPIRY_WARNING_DAYS", 3)
     POSTS_PER_PAGE = _int("POSTS_PER_PAGE", 20)
+    QUEUE_PER_PAGE = _int("QUEUE_PER_PAGE", 10)  # proposals per page of the coordinators' queue
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
 
     # OWASP ASVS: scrypt N=2^15, r=8, p=3 (werkzeug's default p=1 is too weak).

@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
@@ -108,14 +108,20 @@ def mark_resident(user_id: int):
 
 # The coordinators' queue ---------------------------------------------------------------------
 
+def _queue_url() -> str:
+    """Back to the queue page the coordinator acted on (the buttons' URLs carry ?page=)."""
+    return url_for("coord.queue", page=request.args.get("page", type=int))
+
+
 def _queue_action(match_id: int, action, done: str):
-    return run_action(action, done, url_for("coord.queue"), url_for("coord.queue") + f"#match-{match_id}")
+    return run_action(action, done, _queue_url(), _queue_url() + f"#match-{match_id}")
 
 
 @bp.route("/queue")
 @roles_required("coordinator")
 def queue():
-    return render_template("coord/queue.html", items=match_service.queue(), unmet=match_service.unmet_needs(),
+    items = match_service.queue(request.args.get("page", 1, type=int), current_app.config["QUEUE_PER_PAGE"])
+    return render_template("coord/queue.html", items=items, unmet=match_service.unmet_needs(),
                            reject_form=RejectForm(), swap_form=SwapForm())
 
 
@@ -134,7 +140,7 @@ def reject(match_id: int):
     form = RejectForm()
     if not form.validate_on_submit():
         flash(" ".join(form.reason.errors) or "Say why, so the next coordinator knows.", "error")
-        return redirect(url_for("coord.queue") + f"#match-{match_id}")
+        return redirect(_queue_url() + f"#match-{match_id}")
     return _queue_action(match_id, lambda: match_service.reject(current_user, match_id, form.reason.data), "Rejected.")
 
 

@@ -44,8 +44,11 @@ def browse():
     )
     result = post_service.browse(filters)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
+    # Shown on the folded "Filters" button: how many of the filters in use change what a bare /browse shows.
+    active_filters = sum(map(bool, (filters.category, filters.q, ok(form.near), filters.within_miles,
+                                    filters.kind == "need" and filters.min_urgency, filters.sort != "urgency")))
     return render_template("posts/browse.html", form=form, result=result, filters=filters, args=args,
-                           has_origin=origin is not None)
+                           has_origin=origin is not None, active_filters=active_filters)
 
 
 def _get_post(post_id: int) -> Post:
@@ -108,6 +111,18 @@ def help_(post_id: int):
                            is_owner=post.owner_id == current_user.id, **context), 422
 
 
+def add_time_row(form: PostForm) -> bool:
+    """The form's "Add another time" buttons (plain submit buttons, so they work without script):
+    the same form again with everything typed kept and one more empty row, up to the most allowed.
+    Nothing is validated or saved, so no errors show. True when one of them was pressed."""
+    for button, rows in (("add_slot", form.weekly), ("add_window", form.windows)):
+        if button in request.form:
+            if len(rows.entries) < rows.max_entries:
+                rows.append_entry()
+            return True
+    return False
+
+
 def new_post_page(kind: str, owner: User | None, template_args: dict):
     """The new-post form for the current user, or for `owner` when a coordinator posts for a resident."""
     form = PostForm()
@@ -117,7 +132,8 @@ def new_post_page(kind: str, owner: User | None, template_args: dict):
         form.zip_code.data = zip_source.zip_code
         if request.args.get("category") in dict(form.category.choices):
             form.category.data = request.args["category"]
-    if form.validate_on_submit():
+    adding = request.method == "POST" and add_time_row(form)
+    if not adding and form.validate_on_submit():
         try:
             post = post_service.create_post(current_user, form.to_input(kind), owner=owner)
         except NotAllowed:
@@ -150,7 +166,7 @@ def edit(post_id: int):
     form.meta_kind = post.kind
     if request.method == "GET":
         form.fill_from(post, community_zone())
-    elif form.validate_on_submit():
+    elif not add_time_row(form) and form.validate_on_submit():
         try:
             post_service.update_post(current_user, post, form.to_input(post.kind))
         except NotAllowed:

@@ -139,20 +139,62 @@ class QueueItem:
     suggestions: list[Suggestion]
 
 
-def queue() -> list[QueueItem]:
-    """Proposals waiting for a coordinator, most urgent and longest waiting first."""
-    rows = db.session.scalars(
-        select(Match).join(Post, Post.id == Match.need_id)
-        .where(Match.status == "proposed")
-        .order_by(Post.urgency.desc(), Post.created_at, Match.score.desc(), Match.id)
-    ).all()
+@dataclass
+class QueuePage:
+    """One page of the queue, and where it sits among all the waiting proposals. It reads as the
+    list of its items (iterate, index, len)."""
+
+    items: list[QueueItem]
+    total: int  # waiting proposals on every page
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first(self) -> int:
+        """1-based position of the page's first proposal among all ("Showing 11–20 of 38")."""
+        return (self.page - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.items) - 1 if self.items else 0
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index):
+        return self.items[index]
+
+
+def queue(page: int = 1, per_page: int | None = None) -> QueuePage:
+    """Proposals waiting for a coordinator, most urgent and longest waiting first: page `page` of
+    `per_page` (all of them when None; a page past the end shows the last). Three queries for any
+    page: the count, the page's proposals with both posts, and their needs' other candidates."""
+    waiting = Match.status == "proposed"
+    total = None
+    stmt = (select(Match).join(Post, Post.id == Match.need_id).where(waiting)
+            .order_by(Post.urgency.desc(), Post.created_at, Match.score.desc(), Match.id))
+    if per_page:
+        total = db.session.scalar(select(func.count()).select_from(Match).where(waiting))
+        page = min(max(1, page), max(1, -(-total // per_page)))
+        stmt = stmt.limit(per_page).offset((page - 1) * per_page)
+    rows = db.session.scalars(stmt).all()
     need_ids = {m.need_id for m in rows}
     by_need: dict[int, list[Suggestion]] = {}
     if need_ids:
         for s in db.session.scalars(select(Suggestion).where(Suggestion.need_id.in_(need_ids)).order_by(Suggestion.rank)):
             by_need.setdefault(s.need_id, []).append(s)
-    return [QueueItem(m, engine.km_to_bucket(m.distance_km),
-                      [s for s in by_need.get(m.need_id, []) if s.offer_id != m.offer_id]) for m in rows]
+    items = [QueueItem(m, engine.km_to_bucket(m.distance_km),
+                       [s for s in by_need.get(m.need_id, []) if s.offer_id != m.offer_id]) for m in rows]
+    if not per_page:
+        return QueuePage(items, len(items), 1, max(1, len(items)))
+    return QueuePage(items, total, page, per_page)
 
 
 def unmet_needs() -> list[Post]:
