@@ -33,6 +33,7 @@ def create_app(config: type | dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     register_extensions(app)
+    register_converters(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -66,6 +67,7 @@ def _finish_config(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from app.ids import get_by_id
     from app.models import User  # noqa: F401 - models must be imported before migrate
 
     db.init_app(app)
@@ -84,9 +86,9 @@ def register_extensions(app: Flask) -> None:
     def load_user(user_id: str):
         # The id carries the user's session token, rotated at logout and password change.
         uid, _, token = (user_id or "").partition(":")
-        if not uid.isdigit() or not token:
+        if not token:
             return None
-        user = db.session.get(User, int(uid))
+        user = get_by_id(User, uid)
         if user is None or not secrets.compare_digest(user.session_token, token) or not user.can_log_in:
             return None
         return user
@@ -94,18 +96,32 @@ def register_extensions(app: Flask) -> None:
 
 def _tune_sqlite(engine) -> None:
     """SQLite: write-ahead logging, so readers never wait for a writer and a commit costs no full
-    sync (the outbox commits once per email); wait for a busy database instead of failing."""
+    sync (the outbox commits once per email); a write waits for its turn instead of failing.
+
+    Reads run outside any transaction (always the latest data, no lock held), and a transaction
+    opens just before its first write with BEGIN IMMEDIATE: it takes the single write lock at once,
+    waiting up to the busy timeout for it. (A deferred transaction that had read first could instead
+    fail at once with "database is locked" when another writer committed in between.) Services keep
+    write transactions short: nothing slow, such as the matching engine, runs inside one."""
     if engine.dialect.name != "sqlite":
         return
     from sqlalchemy import event
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = "IMMEDIATE"  # the driver's implicit BEGIN before a write
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+def register_converters(app: Flask) -> None:
+    """Before any route is added: every `<int:...>` in the app is a database id (see IdConverter)."""
+    from app.web import IdConverter
+
+    app.url_map.converters["int"] = IdConverter
 
 
 def register_blueprints(app: Flask) -> None:
@@ -186,8 +202,8 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.models.posts import CATEGORIES, DESTINATION_KINDS, UNITS, URGENCIES
-    from app.timeutil import utc_to_local
+    from app.models.posts import CATEGORIES, DESTINATION_KINDS, UNITS, URGENCIES, needed_by_label
+    from app.timeutil import local_today, utc_to_local
 
     @app.template_filter("local")
     def local(value, fmt="%a %b %-d, %-I:%M %p"):
@@ -208,4 +224,5 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def globals_():
-        return {"CATEGORIES": CATEGORIES, "URGENCIES": URGENCIES, "DESTINATION_KINDS": DESTINATION_KINDS}
+        return {"CATEGORIES": CATEGORIES, "URGENCIES": URGENCIES, "DESTINATION_KINDS": DESTINATION_KINDS,
+                "needed_by_label": lambda day: needed_by_label(day, local_today())}

@@ -94,12 +94,13 @@ def match_tick() -> None:
 
     link = lambda m: _external("matches.detail", match_id=m.id)  # noqa: E731
     outcome = lambda token: _external("matches.outcome_by_link", token=token)  # noqa: E731
+    proposed = matches.propose_missing()
     expired = matches.expire_unanswered()
     reminded = matches.send_reminders(link)
     asked = matches.send_followups(link, outcome)
     sent, failed = send_pending()
-    click.echo(f"Reopened {expired} unanswered matches; reminded {reminded}; asked {asked} how it went. "
-               f"Emails sent {sent}, failed {failed}.")
+    click.echo(f"Proposed for {proposed} posts left without proposals; reopened {expired} unanswered matches; "
+               f"reminded {reminded}; asked {asked} how it went. Emails sent {sent}, failed {failed}.")
 
 
 @click.command("serve")

@@ -26,6 +26,11 @@ def utc_to_local(value: datetime, zone: ZoneInfo | None = None) -> datetime:
     return value.replace(tzinfo=timezone.utc).astimezone(zone)
 
 
+def local_today(zone: ZoneInfo | None = None) -> date:
+    """Today's date in the community's zone."""
+    return utc_to_local(utcnow(), zone).date()
+
+
 def minutes_to_hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 

@@ -4,8 +4,49 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter, ValidationError
 
+from app.forms import CONTROL_MESSAGE, has_control_chars
+from app.ids import MAX_ID, parse_id
 from app.services import ServiceError
+
+
+class IdConverter(IntegerConverter):
+    """The app's `<int:...>`: every int in our URLs is a database id, so only 1..MAX_ID in ASCII
+    digits match. /posts/0, /posts/99999999999999999999 or /posts/%D9%A3 is a 404 before any
+    view runs, instead of an out-of-range query (a 500 on PostgreSQL above 2**31 - 1)."""
+
+    def __init__(self, map, fixed_digits=0, min=1, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits, min, max, signed)
+
+    def to_python(self, value: str):
+        if not value.isascii() or len(value) > len(str(MAX_ID)):
+            raise ValidationError()
+        return super().to_python(value)
+
+
+def id_arg(name: str) -> int | None:
+    """An id in the query string (?for=12): None when absent or blank, a 404 when it cannot be one."""
+    raw = request.args.get(name)
+    if raw is None or not raw.strip():
+        return None
+    number = parse_id(raw)
+    if number is None:
+        abort(404)
+    return number
+
+
+def text_arg(name: str, max_len: int = 80) -> tuple[str, str | None]:
+    """A free-text query parameter read directly (the search boxes): (what was typed, stripped and
+    cut to max_len, for showing again; a message for beside the box, or None). A value with
+    control characters must not be searched for: PostgreSQL refuses NUL in text."""
+    value = (request.args.get(name) or "").strip()[:max_len]
+    return (value, CONTROL_MESSAGE) if has_control_chars(value) else (value, None)
+
+
+def page_arg(name: str = "page", last: int = 100_000) -> int:
+    """A page number from the query string, 1..last (a huge one would overflow the OFFSET)."""
+    return min(max(request.args.get(name, 1, type=int) or 1, 1), last)
 
 
 def public(view):
@@ -43,11 +84,11 @@ def form_error(form, err: ServiceError) -> None:
     """Show a service's error beside the field it names (or at the top of the form)."""
     name = err.field or ""
     base, _, index = name.partition("-")
-    target = None
+    target = rows = None
     if index.isdigit() and hasattr(form, base):
-        entries = getattr(form, base).entries
-        if int(index) < len(entries):
-            sub = entries[int(index)].form
+        rows = getattr(form, base)
+        if int(index) < len(rows.entries):
+            sub = rows.entries[int(index)].form
             target = getattr(sub, "end", None) or next(iter(sub))
     elif hasattr(form, name):
         target = getattr(form, name)
@@ -55,6 +96,8 @@ def form_error(form, err: ServiceError) -> None:
         if not isinstance(target.errors, list):
             target.errors = list(target.errors)
         target.errors.append(err.message)
+        if rows is not None:  # the list's own errors were gathered at validation: count this row too
+            rows.errors = [*rows.errors, sub.errors]
     else:
         form.form_errors.append(err.message)
 

@@ -16,6 +16,7 @@ from sqlalchemy import event
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db
+from app.timeutil import utcnow
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 _SQLITE_DIR = tempfile.mkdtemp(prefix="mae-tests-")
@@ -112,11 +113,13 @@ def make_user(app):
 
     counter = {"n": 0}
 
-    def factory(role="member", name=None, email=None, password="correct horse battery", zip_code="54016"):
+    def factory(role="member", name=None, email=None, password="correct horse battery", zip_code="54016",
+                confirmed=True):
         counter["n"] += 1
         n = counter["n"]
         user = User(name=name or f"Person {n}", email=email if email is not None else f"person{n}@example.org",
-                    role=role, password_hash=accounts.hash_password(password))
+                    role=role, password_hash=accounts.hash_password(password),
+                    email_confirmed_at=utcnow() if confirmed else None)
         if zip_code:
             accounts._set_place(user, zip_code)
         db.session.add(user)

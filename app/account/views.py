@@ -15,7 +15,8 @@ def profile():
     password_form = PasswordForm(prefix="pw")
     if form.validate_on_submit():
         try:
-            accounts.update_profile(user, form.name.data, form.zip_code.data, form.phone.data)
+            accounts.update_profile(user, form.name.data, form.zip_code.data, form.phone.data, form.contact_method.data,
+                                    form.contact_name.data, form.contact_detail.data)
         except ServiceError as err:
             form_error(form, err)
         else:

@@ -1,3 +1,5 @@
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -7,7 +9,7 @@ from app.extensions import db
 from app.models import User
 from app.models.users import ROLE_LABELS, ROLES
 from app.services import NotAllowed, ServiceError, accounts, audit
-from app.web import roles_required
+from app.web import page_arg, roles_required, text_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -15,13 +17,13 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.route("/users")
 @roles_required("admin")
 def users():
-    q = (request.args.get("q") or "").strip()[:80]
+    q, q_error = text_arg("q")
     stmt = select(User)
-    if q:
+    if q and not q_error:
         like = f"%{q.lower()}%"
         stmt = stmt.where(or_(func.lower(User.name).like(like), func.lower(User.email).like(like)))
     people = db.session.scalars(stmt.order_by(User.name).limit(100)).all()
-    return render_template("admin/users.html", people=people, q=q, roles=ROLES, role_labels=ROLE_LABELS, form=RoleForm())
+    return render_template("admin/users.html", people=people, q=q, q_error=q_error, roles=ROLES, role_labels=ROLE_LABELS, form=RoleForm())
 
 
 @bp.route("/users/<int:user_id>/role", methods=["POST"])
@@ -46,8 +48,9 @@ def set_role(user_id: int):
 @bp.route("/audit")
 @roles_required("admin")
 def audit_log():
-    page_no = request.args.get("page", 1, type=int)
     action = request.args.get("action") or None
-    entries = audit.page(current_user, max(page_no, 1), action=action)
+    if action and not re.fullmatch(r"[a-z_]{1,40}", action):
+        action = None  # a choice from the list; anything else shows every action
+    entries = audit.page(current_user, page_arg(), action=action)
     actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({e.actor_id for e in entries.items})))}
     return render_template("admin/audit.html", entries=entries, actors=actors, action=action)

@@ -12,7 +12,7 @@ from app.services import Conflict, NotAllowed, ServiceError, accounts, match_eng
 from app.services import cases as case_service
 from app.services import matches as match_service
 from app.services import posts as post_service
-from app.web import form_error, roles_required, run_action
+from app.web import form_error, roles_required, run_action, text_arg
 
 bp = Blueprint("coord", __name__, url_prefix="/coordinate")
 
@@ -41,7 +41,8 @@ def new_resident():
     form = ResidentForm()
     if form.validate_on_submit():
         try:
-            user = accounts.create_resident(current_user, form.name.data, form.zip_code.data, form.email.data, form.phone.data)
+            user = accounts.create_resident(current_user, form.name.data, form.zip_code.data, form.email.data,
+                                            form.phone.data, form.contact_name.data, form.contact_detail.data)
         except ServiceError as err:
             form_error(form, err)
         else:
@@ -77,13 +78,13 @@ def post_for_resident(user_id: int):
 @bp.route("/members")
 @roles_required("coordinator")
 def members():
-    q = (request.args.get("q") or "").strip()[:80]
+    q, q_error = text_arg("q")
     stmt = select(User).where(User.role.in_(("member", "resident")))
-    if q:
+    if q and not q_error:
         like = f"%{q.lower()}%"
         stmt = stmt.where(or_(func.lower(User.name).like(like), func.lower(User.email).like(like)))
     people = db.session.scalars(stmt.order_by(User.name).limit(50)).all()
-    return render_template("coord/members.html", people=people, q=q, form=RoleForm())
+    return render_template("coord/members.html", people=people, q=q, q_error=q_error, form=RoleForm())
 
 
 @bp.route("/members/<int:user_id>/resident", methods=["POST"])
@@ -160,14 +161,12 @@ def manual_match(need_id: int):
     need = db.session.get(Post, need_id)
     if need is None or need.kind != "need":
         abort(404)
-    q = (request.args.get("q") or "").strip()[:80]
+    q, q_error = text_arg("q")
     form = ManualMatchForm()
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                match = match_service.manual_match(
-                    current_user, need.id, int(form.offer_id.data) if form.offer_id.data.isdigit() else 0,
-                    form.units.data, match_url)
+                match = match_service.manual_match(current_user, need.id, form.offer_id.data, form.units.data, match_url)
             except NotAllowed as err:
                 abort(403, description=err.message)
             except Conflict as err:
@@ -179,8 +178,8 @@ def manual_match(need_id: int):
                 return redirect(url_for("matches.detail", match_id=match.id))
         else:
             flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
-    results = match_service.search_offers(need, q)
-    return render_template("coord/manual_match.html", need=need, q=q, results=results, form=form,
+    results = match_service.search_offers(need, "" if q_error else q)
+    return render_template("coord/manual_match.html", need=need, q=q, q_error=q_error, results=results, form=form,
                            bucket=match_engine.km_to_bucket), (422 if request.method == "POST" else 200)
 
 

@@ -1,21 +1,21 @@
-from flask_wtf import FlaskForm
-from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from app.forms import BaseForm, BoundedDateField, IdSelectField
 from app.models.fund import METHODS, PLEDGE_FREQUENCIES, PURPOSES
 
 # Amounts are typed as text and parsed by the fund service, which explains what is wrong
 # ("12.345", "-5", "1e9", "abc") beside the field.
 
 
-class PledgeForm(FlaskForm):
+class PledgeForm(BaseForm):
     amount = StringField("Amount (dollars)", validators=[DataRequired("Enter an amount in dollars, like 25.")])
     frequency = RadioField("How often", choices=list(PLEDGE_FREQUENCIES.items()), default="one_off",
                            validators=[InputRequired("Choose one-off or monthly.")])
     note = StringField("Note (optional)", validators=[Optional(), Length(max=300)])
 
 
-class RequestForm(FlaskForm):
+class RequestForm(BaseForm):
     amount = StringField("Amount (dollars)", validators=[DataRequired("Enter an amount in dollars, like 350.")])
     purpose = SelectField("For", choices=[("", "Choose")] + list(PURPOSES.items()),
                           validators=[DataRequired("Choose what the money is for.")])
@@ -24,20 +24,20 @@ class RequestForm(FlaskForm):
     note = TextAreaField("Note for coordinators (optional)", validators=[Optional(), Length(max=2000)])
 
 
-class ReceiptForm(FlaskForm):
+class ReceiptForm(BaseForm):
     amount = StringField("Amount received (dollars)", validators=[DataRequired("Enter the amount received.")])
     method = SelectField("How", choices=list(METHODS.items()))
-    received_on = DateField("Received on", validators=[InputRequired("Enter the date the money arrived.")])
-    pledge_id = SelectField("Against", coerce=int, validate_choice=False)
+    received_on = BoundedDateField("Received on", validators=[InputRequired("Enter the date the money arrived.")])
+    pledge_id = IdSelectField("Against", validate_choice=False)
     reference = StringField("Reference (optional)", validators=[Optional(), Length(max=120)])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(BaseForm):
     reason = StringField("Reason", validators=[Optional(), Length(max=300)])
 
 
-class PaymentForm(FlaskForm):
-    paid_on = DateField("Paid on", validators=[InputRequired("Enter the payment date.")])
+class PaymentForm(BaseForm):
+    paid_on = BoundedDateField("Paid on", validators=[InputRequired("Enter the payment date.")])
     method = SelectField("How", choices=list(METHODS.items()))
     reference = StringField("Check number or reference", validators=[DataRequired("Enter the check number or reference."),
                                                                     Length(max=120)])

@@ -8,7 +8,7 @@ from app.models import FundRequest, User
 from app.models.fund import METHODS, PURPOSES
 from app.services import Conflict, NotAllowed, ServiceError
 from app.services import fund as fund_service
-from app.web import form_error, roles_required, run_action
+from app.web import form_error, id_arg, roles_required, run_action
 
 bp = Blueprint("fund", __name__, url_prefix="/fund")
 
@@ -48,7 +48,7 @@ def pledge():
 @bp.route("/requests/new", methods=["GET", "POST"])
 def new_request():
     person = current_user._get_current_object()
-    for_id = request.args.get("for", type=int)
+    for_id = id_arg("for")
     if for_id and for_id != person.id:
         if not person.is_coordinator:
             abort(403)
@@ -89,7 +89,7 @@ def _request_or_404(request_id: int) -> FundRequest:
 def request_detail(request_id: int):
     req = _request_or_404(request_id)
     return render_template("fund/request.html", req=req, purposes=PURPOSES, methods=METHODS,
-                           why_not=fund_service.may_decide(current_user, req) if current_user.is_coordinator else None,
+                           progress=fund_service.approval_progress(current_user, req) if current_user.is_coordinator else None,
                            decision_form=DecisionForm(), payment_form=PaymentForm())
 
 
@@ -179,7 +179,7 @@ def pay(request_id: int):
             flash("Payment recorded.", "success")
             return redirect(url_for("fund.request_detail", request_id=request_id))
     return render_template("fund/request.html", req=req, purposes=PURPOSES, methods=METHODS,
-                           why_not=fund_service.may_decide(current_user, req), decision_form=DecisionForm(),
+                           progress=fund_service.approval_progress(current_user, req), decision_form=DecisionForm(),
                            payment_form=form), 422
 
 

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from app.matches.forms import AnswerForm, OutcomeForm
 from app.services import Conflict, NotAllowed, ServiceError
+from app.services import disclosure
 from app.services import matches as match_service
 from app.web import form_error, public
 
@@ -23,7 +24,7 @@ def _visible(match_id: int):
         match = match_service.get_match(match_id)
     except NotAllowed:
         abort(404)
-    if not match_service.can_view(current_user, match):
+    if not disclosure.can_view(current_user, match):
         abort(404)  # no hint that the match exists
     return match
 
@@ -31,8 +32,8 @@ def _visible(match_id: int):
 @bp.route("/<int:match_id>")
 def detail(match_id: int):
     match = _visible(match_id)
-    cards = match_service.contact_cards(current_user, match)
-    return render_template("matches/detail.html", match=match, cards=cards, side=match_service.side_of(current_user, match),
+    cards = disclosure.contact_cards(current_user, match)
+    return render_template("matches/detail.html", match=match, cards=cards, side=disclosure.side_of(current_user, match),
                            answer_form=AnswerForm(), outcome_form=OutcomeForm())
 
 
@@ -68,7 +69,7 @@ def outcome(match_id: int):
         else:
             flash("Thank you for letting us know.", "success")
             return redirect(url_for("matches.detail", match_id=match_id))
-    return render_template("matches/detail.html", match=match, cards={}, side=match_service.side_of(current_user, match),
+    return render_template("matches/detail.html", match=match, cards={}, side=disclosure.side_of(current_user, match),
                            answer_form=AnswerForm(), outcome_form=form), 422
 
 

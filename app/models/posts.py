@@ -1,10 +1,10 @@
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, case
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.timeutil import utcnow
+from app.timeutil import local_today, utcnow
 
 KINDS = ("need", "offer")
 CATEGORIES = {
@@ -25,6 +25,12 @@ UNITS = {
     "household_items": ("item", "items"),
 }
 URGENCIES = {0: "Whenever", 1: "This week", 2: "Within 48 hours", 3: "Today"}
+# How many days after posting each urgency means: "Today" posted on Nov 10 is needed by Nov 10.
+URGENCY_DAYS = {1: 7, 2: 2, 3: 0}
+# Money moves only through the emergency fund (two approvals, limits, the ledger): it is never a
+# post that the engine pairs person to person. The category stays for the history of old posts.
+MONEY_CATEGORY = "emergency_funds"
+POST_CATEGORIES = {key: label for key, label in CATEGORIES.items() if key != MONEY_CATEGORY}
 STATUSES = ("open", "withdrawn", "fulfilled", "expired")
 DESTINATION_KINDS = {
     "medical": "Medical appointment",
@@ -36,6 +42,24 @@ FUND_PURPOSES = {"rent": "Rent", "utilities": "Utilities", "medical": "Medical",
 OFFER_FORMATS = {"individual": "One to one", "group": "Workshop or group (several places)"}
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def urgency_on(needed_by: date | None, today: date) -> int:
+    """0..3 as the engine and the badges understand it, for a need's date on a given day."""
+    if needed_by is None or needed_by < today:
+        return 0
+    days = (needed_by - today).days
+    return 3 if days == 0 else 2 if days <= 2 else 1 if days <= 7 else 0
+
+
+def needed_by_label(needed_by: date | None, today: date) -> str:
+    """'Needed by Nov 10', 'Needed today', 'Was needed by Nov 10', or 'Whenever'."""
+    if needed_by is None:
+        return URGENCIES[0]
+    when = needed_by.strftime("%b %-d")
+    if needed_by == today:
+        return "Needed today"
+    return f"Was needed by {when}" if needed_by < today else f"Needed by {when}"
 
 
 class Post(db.Model):
@@ -75,6 +99,7 @@ class Post(db.Model):
     # Units held by approved, confirmed or completed matches (an offer's used capacity, a need's matched part).
     units_committed: Mapped[int] = mapped_column(default=0, server_default="0")
     urgency: Mapped[int] = mapped_column(default=0, index=True)  # needs only: 0..3
+    needed_by: Mapped[date | None]  # needs: the local date the urgency points to, fixed when posted
     duration_min: Mapped[int] = mapped_column(default=60)  # needs
     flexible: Mapped[bool] = mapped_column(default=False)  # needs: no dated window
     radius_miles: Mapped[float | None]  # offers: how far the helper travels
@@ -88,6 +113,8 @@ class Post(db.Model):
     # Emergency funds (needs): the amount is `quantity` dollars
     fund_purpose: Mapped[str | None] = mapped_column(String(12))
 
+    # When the engine last proposed for this post (None: not yet, or edited since): see propose_missing.
+    proposed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     expires_at: Mapped[datetime]
@@ -108,8 +135,19 @@ class Post(db.Model):
         return CATEGORIES.get(self.category, self.category)
 
     @property
+    def urgency_now(self) -> int:
+        """The urgency today (0..3), from the date it was needed by: a "Today" need posted two weeks
+        ago is not today's any more (0, and `is_stale`)."""
+        return urgency_on(self.needed_by, local_today())
+
+    @property
+    def is_stale(self) -> bool:
+        """An open need whose "needed by" date has passed: flagged to coordinators."""
+        return self.kind == "need" and self.needed_by is not None and self.needed_by < local_today()
+
+    @property
     def urgency_label(self) -> str:
-        return URGENCIES.get(self.urgency, "Whenever")
+        return needed_by_label(self.needed_by, local_today())
 
     @property
     def unit_label(self) -> str:
@@ -162,3 +200,11 @@ class WeeklySlot(db.Model):
         from app.timeutil import minutes_to_hhmm
 
         return f"{DAY_LABELS[self.day]} {minutes_to_hhmm(self.start_min)}–{minutes_to_hhmm(self.end_min)}"
+
+
+def most_urgent_first(today: date) -> list:
+    """ORDER BY for needs, most urgent first: dates still to come (earliest first), then needs with
+    no date, then needs whose date has passed; longest waiting first within each. The same on
+    SQLite and PostgreSQL (which sort NULLs at opposite ends)."""
+    bucket = case((Post.needed_by.is_(None), 1), (Post.needed_by < today, 2), else_=0)
+    return [bucket, Post.needed_by, Post.created_at, Post.id]

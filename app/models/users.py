@@ -9,6 +9,9 @@ from app.extensions import db
 from app.timeutil import utcnow
 
 ROLES = ("member", "resident", "coordinator", "admin")
+# How a matched person is reached, chosen by every member alike (so the card never tells who is a
+# resident): their own email, their own phone, or a named contact person.
+CONTACT_METHODS = {"email": "My email", "phone": "My phone", "person": "A contact person"}
 ROLE_LABELS = {"member": "Member", "resident": "Resident", "coordinator": "Coordinator", "admin": "Admin"}
 
 
@@ -37,6 +40,12 @@ class User(UserMixin, db.Model):
     reset_nonce: Mapped[str] = mapped_column(String(64), default=new_token)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when the member follows the link emailed at sign-up (or a coordinator vouches for them):
+    # until then they can log in but not post, offer help or be matched.
+    email_confirmed_at: Mapped[datetime | None]
+    contact_method: Mapped[str] = mapped_column(String(10), default="email", server_default="email")
+    contact_name: Mapped[str | None] = mapped_column(String(80))  # the contact person's name
+    contact_detail: Mapped[str | None] = mapped_column(String(120))  # their email or phone
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
@@ -52,6 +61,10 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
 
     @property
     def can_log_in(self) -> bool:

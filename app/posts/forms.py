@@ -1,12 +1,10 @@
 from datetime import datetime
 
-from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, FieldList, Form, FormField, IntegerField, SelectField, StringField,
-                     TextAreaField, TimeField)
-from wtforms.fields import DecimalField
+from wtforms import BooleanField, FieldList, FormField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from app.models.posts import CATEGORIES, DAY_LABELS, DESTINATION_KINDS, FUND_PURPOSES, OFFER_FORMATS, URGENCIES
+from app.forms import BaseForm, BoundedDateField, FiniteDecimalField, PlainForm, WholeNumberField
+from app.models.posts import CATEGORIES, DAY_LABELS, POST_CATEGORIES, DESTINATION_KINDS, FUND_PURPOSES, OFFER_FORMATS, URGENCIES
 from app.services.posts import MAX_DETAILS, PostInput
 from app.validators import KnownZip
 
@@ -14,8 +12,8 @@ DURATIONS = [(30, "30 minutes"), (60, "1 hour"), (90, "1½ hours"), (120, "2 hou
              (240, "4 hours"), (480, "A day")]
 
 
-class WindowForm(Form):
-    day = DateField("Date", validators=[Optional()], render_kw={"type": "date"})
+class WindowForm(PlainForm):
+    day = BoundedDateField("Date", validators=[Optional()], render_kw={"type": "date"})
     start = TimeField("From", validators=[Optional()])
     end = TimeField("To", validators=[Optional()])
 
@@ -27,8 +25,9 @@ class WindowForm(Form):
             raise ValidationError("The end must be after the start.")
 
 
-class SlotForm(Form):
-    day = SelectField("Day", choices=[("", "—")] + [(str(i), d) for i, d in enumerate(DAY_LABELS)], validators=[Optional()])
+class SlotForm(PlainForm):
+    # No Optional(): it would clear the "Not a valid choice" of a day of spaces, which then reached int().
+    day = SelectField("Day", choices=[("", "—")] + [(str(i), d) for i, d in enumerate(DAY_LABELS)], default="")
     start = TimeField("From", validators=[Optional()])
     end = TimeField("To", validators=[Optional()])
 
@@ -40,9 +39,10 @@ class SlotForm(Form):
             raise ValidationError("The start and end must differ.")
 
 
-class PostForm(FlaskForm):
-    category = SelectField("Category", choices=[("", "Choose a category")] + list(CATEGORIES.items()),
-                           validators=[DataRequired("Choose a category.")])
+class PostForm(BaseForm):
+    # The service checks the choice, so that money gets its own sentence (it goes through the fund).
+    category = SelectField("Category", choices=[("", "Choose a category")] + list(POST_CATEGORIES.items()),
+                           validators=[DataRequired("Choose a category.")], validate_choice=False)
     title = StringField("Title", validators=[DataRequired("Give your post a short title."),
                                              Length(max=120, message="Keep the title under 120 characters.")])
     details = TextAreaField("Details", validators=[Optional(), Length(max=MAX_DETAILS, message=f"Details can be at most {MAX_DETAILS:,} characters.")],
@@ -51,22 +51,23 @@ class PostForm(FlaskForm):
                            description="Others see only the town and a rough distance.")
     street_address = StringField("Street address (optional, private)", validators=[Optional(), Length(max=200)],
                                  description="Shared only with your matched helper after approval.")
-    quantity = IntegerField("How many", default=1, validators=[DataRequired("Enter a number."), NumberRange(1, 100000, "Enter a whole number from 1 to 100,000.")])
+    quantity = WholeNumberField("How many", default=1, validators=[DataRequired("Enter a number."), NumberRange(1, 100000, "Enter a whole number from 1 to 100,000.")])
     # Needs
     urgency = SelectField("How soon", choices=list(URGENCIES.items()), coerce=int, default=0)
     flexible = BooleanField("I'm flexible about when (any time in the next 14 days)")
     duration_min = SelectField("How long it takes", choices=DURATIONS, coerce=int, default=60)
     windows = FieldList(FormField(WindowForm), min_entries=3, max_entries=6)
     # Offers
-    radius_miles = DecimalField("How far you can travel (miles)", places=1, default=10,
-                                validators=[Optional(), NumberRange(0.5, 100, "Enter a distance between 0.5 and 100 miles.")])
+    radius_miles = FiniteDecimalField("How far you can travel (miles)", places=1, default=10,
+                                      validators=[Optional(), NumberRange(0.5, 100, "Enter a distance between 0.5 and 100 miles.")])
     offer_format = SelectField("Format", choices=list(OFFER_FORMATS.items()), default="individual", validate_choice=False)
     weekly = FieldList(FormField(SlotForm), min_entries=3, max_entries=10)
     # Rides
-    pickup_area = StringField("Pickup area (e.g. neighborhood)", validators=[Optional(), Length(max=80)])
+    pickup_area = StringField("Pickup area (e.g. neighborhood, private)", validators=[Optional(), Length(max=80)],
+                              description="Shared only with your matched driver after approval.")
     destination_kind = SelectField("Kind of destination", choices=[("", "Choose one")] + list(DESTINATION_KINDS.items()),
                                    validate_choice=False)  # the service checks it, for rides needs only
-    appointment_day = DateField("Appointment date", validators=[Optional()])
+    appointment_day = BoundedDateField("Appointment date", validators=[Optional()])
     appointment_time = TimeField("Appointment time", validators=[Optional()])
     return_trip = BooleanField("I also need a ride back")
     # Emergency funds
@@ -130,15 +131,15 @@ class PostForm(FlaskForm):
             entry.form.end.data = time(slot.end_min // 60, slot.end_min % 60)
 
 
-class BrowseForm(Form):
+class BrowseForm(PlainForm):
     """The browse filters (GET, read-only: no CSRF needed)."""
 
     kind = SelectField("Show", choices=[("need", "Requests for help"), ("offer", "Offers of help")], default="need")
-    category = SelectField("Category", choices=[("", "All categories")] + list(CATEGORIES.items()), default="")
+    category = SelectField("Category", choices=[("", "All categories")] + list(POST_CATEGORIES.items()), default="")
     q = StringField("Search", validators=[Optional(), Length(max=100, message="Keep the search under 100 characters.")])
     near = StringField("Near ZIP", validators=[Optional(), KnownZip()])
     within = SelectField("Within", choices=[("", "Any distance"), ("2", "2 miles"), ("5", "5 miles"), ("10", "10 miles"),
                                             ("25", "25 miles"), ("50", "50 miles")], default="")
     urgency = SelectField("At least", choices=[("", "Any urgency"), ("1", "This week"), ("2", "Within 48 hours"), ("3", "Today")], default="")
     sort = SelectField("Sort by", choices=[("urgency", "Most urgent"), ("newest", "Newest"), ("closest", "Closest")], default="urgency")
-    page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(1, 100000)])
+    page = WholeNumberField("Page", default=1, validators=[Optional(), NumberRange(1, 100000)])

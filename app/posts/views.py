@@ -3,6 +3,7 @@ from flask_login import current_user
 
 from app.extensions import db
 from app.models import Post, User
+from app.models.posts import MONEY_CATEGORY
 from app.matches.forms import HelpForm
 from app.posts.forms import BrowseForm, PostForm
 from app.services import Conflict, NotAllowed, ServiceError, geo
@@ -96,6 +97,7 @@ def help_(post_id: int):
     context = _help_context(post, manager, form)
     if form.validate_on_submit():
         try:
+            before = match_service.pending_pair(post.id, form.offer_id.data)
             match_service.volunteer(current_user, post.id, form.offer_id.data, form.note.data)
         except Conflict as err:
             abort(409, description=err.message)
@@ -104,7 +106,9 @@ def help_(post_id: int):
         except ServiceError as err:
             form_error(form, err)
         else:
-            flash("Thank you! A coordinator will look at your offer to help and let you both know.", "success")
+            flash("Thank you! Your offer was already suggested to the coordinators; we added your note to it."
+                  if before else "Thank you! A coordinator will look at your offer to help and let you both know.",
+                  "success")
             return redirect(url_for("posts.detail", post_id=post.id))
     return render_template("posts/detail.html", post=post, manager=manager,
                            distance=post_service.public_distance(post, _viewer_origin()),
@@ -125,6 +129,8 @@ def add_time_row(form: PostForm) -> bool:
 
 def new_post_page(kind: str, owner: User | None, template_args: dict):
     """The new-post form for the current user, or for `owner` when a coordinator posts for a resident."""
+    if not current_user.is_confirmed:
+        return render_template("posts/confirm_first.html", kind=kind), 403
     form = PostForm()
     form.meta_kind = kind
     if request.method == "GET":
@@ -151,6 +157,13 @@ def new():
     kind = request.args.get("kind", "need")
     if kind not in ("need", "offer"):
         abort(404)
+    if request.args.get("category") == MONEY_CATEGORY:
+        # Money is never a post: asking goes to the fund's request form, giving to a pledge.
+        if kind == "need" and current_user.role == "resident":
+            return redirect(url_for("fund.new_request"))
+        flash("Money goes through the emergency fund: " + ("pledge to it below." if kind == "offer" else
+              "a coordinator can help you ask it for help with a bill."), "info")
+        return redirect(url_for("fund.index") + ("#pledge" if kind == "offer" else ""))
     return new_post_page(kind, None, {"owner": None})
 
 

@@ -8,11 +8,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models import User
-from app.models.users import ROLES, new_token
+from app.models.users import CONTACT_METHODS, ROLES, new_token
 from app.services import FieldError, NotAllowed, ServiceError
 from app.services import audit, geo
 from app.services.digests import subscription_for
 from app.services.mail import queue_email
+from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 MIN_PASSWORD = 10
@@ -43,21 +44,86 @@ def check_password_strength(password: str, field: str = "password") -> None:
         raise FieldError(field, "Use at most 200 characters.")
 
 
-def sign_up(name: str, email: str, password: str, zip_code: str | None = None) -> User:
-    """Create a member account. Raises FieldError for a taken email or weak password."""
+class NotConfirmed(ServiceError):
+    """The member has not confirmed their email yet, so they cannot post, offer help or be matched."""
+
+
+def sign_up(name: str, email: str, password: str, zip_code: str | None, confirm_url_for, login_url: str,
+            reset_url: str) -> None:
+    """Sign up, answering the same whether or not the address has an account (membership of this
+    community is itself sensitive). A new address gets a new, unconfirmed account and a link to
+    confirm it; a known address gets an email saying someone tried to sign up with it (with a
+    fresh confirmation link if that account was never confirmed). Raises FieldError only for
+    problems with what was typed, which say nothing about other accounts."""
     email = normalize_email(email)
-    if find_by_email(email):
-        raise FieldError("email", "An account with this email already exists. Log in or reset your password.")
     check_password_strength(password)
-    user = User(name=name.strip(), email=email, password_hash=hash_password(password), role="member")
+    password_hash = hash_password(password)  # hashed either way, so both answers take as long
+    existing = find_by_email(email)
+    if existing is not None:
+        confirm_url = None if existing.is_confirmed else confirm_url_for(make_confirm_token(existing))
+        queue_email(existing.email, "Someone tried to sign up with your email", "signup_attempt", kind="signup_attempt",
+                    user=existing, login_url=login_url, reset_url=reset_url, confirm_url=confirm_url)
+        db.session.commit()
+        log.info("sign-up attempted for existing member %s", existing.id)
+        return
+    user = User(name=name.strip(), email=email, password_hash=password_hash, role="member")
     if zip_code:
         _set_place(user, zip_code)
     db.session.add(user)
     db.session.flush()
     subscription_for(user)  # weekly digest, the categories of their offers, within 10 miles
+    queue_email(user.email, "Confirm your email address", "confirm_email", kind="confirm_email",
+                user=user, url=confirm_url_for(make_confirm_token(user)), days=CONFIRM_DAYS)
     db.session.commit()
     log.info("member %s signed up", user.id)
+
+
+CONFIRM_DAYS = 7
+
+
+def _confirm_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="confirm-email")
+
+
+def make_confirm_token(user: User) -> str:
+    return _confirm_serializer().dumps({"u": user.id, "e": user.email})
+
+
+def user_for_confirm_token(token: str) -> User:
+    """The member a confirmation link belongs to; ServiceError if expired or tampered."""
+    try:
+        data = _confirm_serializer().loads(token, max_age=CONFIRM_DAYS * 86400)
+    except SignatureExpired:
+        raise ServiceError("This confirmation link has expired. Log in to get a new one.") from None
+    except BadSignature:
+        raise ServiceError("This confirmation link is not valid.") from None
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) and isinstance(data.get("u"), int) else None
+    if user is None or user.email is None or data.get("e") != user.email:
+        raise ServiceError("This confirmation link is not valid.")
     return user
+
+
+def confirm_email(token: str) -> User:
+    user = user_for_confirm_token(token)
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+        db.session.commit()
+        log.info("member %s confirmed their email", user.id)
+    return user
+
+
+def resend_confirmation(user: User, confirm_url_for) -> None:
+    if user.is_confirmed or not user.email:
+        return
+    queue_email(user.email, "Confirm your email address", "confirm_email", kind="confirm_email",
+                user=user, url=confirm_url_for(make_confirm_token(user)), days=CONFIRM_DAYS)
+    db.session.commit()
+
+
+def require_confirmed(user: User) -> None:
+    """Posting, offering help, pledging and asking the fund wait for a confirmed email."""
+    if not user.is_confirmed:
+        raise NotConfirmed("Please confirm your email address first: we sent you a link when you signed up.")
 
 
 def _set_place(user: User, zip_code: str) -> None:
@@ -83,14 +149,38 @@ def end_sessions(user: User) -> None:
     db.session.commit()
 
 
-def update_profile(user: User, name: str, zip_code: str | None, phone: str | None) -> None:
+def update_profile(user: User, name: str, zip_code: str | None, phone: str | None, contact_method: str = "email",
+                   contact_name: str | None = None, contact_detail: str | None = None) -> None:
     user.name = name.strip()
     user.phone = (phone or "").strip() or None
     if zip_code:
         _set_place(user, zip_code)
     else:
         user.zip_code = user.town = user.state = user.lat = user.lon = None
+    _set_contact(user, contact_method, contact_name, contact_detail)
     db.session.commit()
+
+
+def _set_contact(user: User, method: str, name: str | None, detail: str | None) -> None:
+    """How matched people reach this member; the same three choices for everyone."""
+    name, detail = (name or "").strip(), (detail or "").strip()
+    if method not in CONTACT_METHODS:
+        raise FieldError("contact_method", "Choose how people you are matched with can reach you.")
+    if method == "email" and not user.email:
+        raise FieldError("contact_method", "There is no email address on this account: choose a phone or a contact person.")
+    if method == "phone" and not user.phone:
+        raise FieldError("phone", "Enter the phone number people should call or text.")
+    if method == "person":
+        if not name:
+            raise FieldError("contact_name", "Enter the contact person's name.")
+        if not detail:
+            raise FieldError("contact_detail", "Enter the contact person's email or phone number.")
+    if len(name) > 80:
+        raise FieldError("contact_name", "Keep the name under 80 characters.")
+    if len(detail) > 120:
+        raise FieldError("contact_detail", "Keep it under 120 characters.")
+    user.contact_method = method
+    user.contact_name, user.contact_detail = (name, detail) if method == "person" else (None, None)
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -171,17 +261,25 @@ def set_role(actor: User, target: User, role: str) -> None:
 
 
 def create_resident(actor: User, name: str, zip_code: str | None, email: str | None = None,
-                    phone: str | None = None) -> User:
-    """A coordinator registers a resident, who needs no email address to be helped."""
+                    phone: str | None = None, contact_name: str | None = None,
+                    contact_detail: str | None = None) -> User:
+    """A coordinator registers a resident, who needs no email address to be helped. Matched people
+    reach them by their email, else their phone, else a named contact person (the coordinator,
+    unless another is given), exactly as any member may choose."""
     if not actor.is_coordinator:
         raise NotAllowed("Only coordinators can add residents.")
     email = normalize_email(email) or None
     if email and find_by_email(email):
         raise FieldError("email", "An account with this email already exists.")
+    # The coordinator vouches for the resident: no email confirmation is needed.
     user = User(name=name.strip(), email=email, role="resident", phone=(phone or "").strip() or None,
-                created_by_id=actor.id)
+                created_by_id=actor.id, email_confirmed_at=utcnow())
     if zip_code:
         _set_place(user, zip_code)
+    if contact_name or contact_detail or not (email or user.phone):
+        _set_contact(user, "person", contact_name or actor.first_name, contact_detail or actor.email)
+    else:
+        _set_contact(user, "email" if email else "phone", None, None)
     db.session.add(user)
     db.session.commit()
     return user
@@ -196,6 +294,7 @@ def create_admin(name: str, email: str, password: str) -> User:
         user = User(name=name.strip(), email=email, role="admin")
         db.session.add(user)
     user.role = "admin"
+    user.email_confirmed_at = user.email_confirmed_at or utcnow()
     user.password_hash = hash_password(password)
     user.session_token = new_token()
     db.session.commit()

@@ -32,8 +32,6 @@ NEEDS = {
              ("Baby formula for my infant", None)],
     "skills": [("Help writing my resume", None), ("Learn to set up email on my phone", None),
                ("Help making a monthly budget", None)],
-    "emergency_funds": [("Short on rent this month", "rent"), ("Utility shutoff notice", "utilities"),
-                        ("Prescription copay", "medical")],
     "peer_support": [("Looking for a recovery support group", None), ("Single parent looking for support", None)],
     "household_items": [("Need a bed frame", None), ("Winter coat and boots", None), ("Pots and pans for a new apartment", None)],
 }
@@ -43,7 +41,6 @@ OFFERS = {
     "food": ["Home-cooked meals to share", "Garden produce to give away", "Grocery runs from the food shelf"],
     "skills": ["Resume writing and interview practice", "Computer and phone basics tutoring",
                "Budgeting workshop for beginners", "Sewing and mending lessons"],
-    "emergency_funds": ["Monthly pledge toward rent emergencies", "Pledge for utility bills"],
     "peer_support": ["Peer-led recovery support group", "Parents peer support circle"],
     "household_items": ["Bed frame and dresser to give away", "Winter coats to donate", "Kitchen starter kits"],
 }
@@ -68,8 +65,11 @@ def seed(seed_value: int = 7) -> tuple[list[tuple[str, str, str]], bool]:
     rng = random.Random(seed_value)
     logins = []
 
-    def person(name, email, role, town_zip, password=None):
-        user = User(name=name, email=email, role=role, created_at=utcnow() - timedelta(days=rng.randint(5, 200)))
+    def person(name, email, role, town_zip, password=None, created_by=None):
+        joined = utcnow() - timedelta(days=rng.randint(5, 200))
+        # Demo accounts are confirmed, as if each had followed the link in their welcome email.
+        user = User(name=name, email=email, role=role, created_at=joined, email_confirmed_at=joined,
+                    created_by_id=created_by.id if created_by else None)
         # Members who are not demo logins get an unguessable password nobody knows.
         user.password_hash = accounts.hash_password(password or secrets.token_urlsafe(24)) if email else None
         place = geo.locate(town_zip)
@@ -77,24 +77,34 @@ def seed(seed_value: int = 7) -> tuple[list[tuple[str, str, str]], bool]:
         db.session.add(user)
         return user
 
+    # Three coordinators, so that a request one of them files for a resident can still get the
+    # two approvals of two others; a resident who can log in, to see the site from their side.
     for role, email, zip_code, name in (("admin", f"admin@{DEMO_DOMAIN}", "55082", "Avery Admin"),
                                         ("coordinator", marker, "54016", "Casey Lindgren"),
+                                        ("coordinator", f"coordinator2@{DEMO_DOMAIN}", "55082", "Robin Okafor"),
                                         ("member", f"neighbor@{DEMO_DOMAIN}", "54022", "Morgan Ellis")):
         password = secrets.token_urlsafe(9)
         person(name, email, role, zip_code, password)
         logins.append((role, email, password))
     db.session.flush()
     coordinator = accounts.find_by_email(marker)
+    password = secrets.token_urlsafe(9)
+    person("Sky Halvorsen", f"resident@{DEMO_DOMAIN}", "resident", "55082", password, created_by=coordinator)
+    logins.append(("resident", f"resident@{DEMO_DOMAIN}", password))
     members = []
     for i in range(38):
         town, zip_code = TOWNS[i % len(TOWNS)]
         name = f"{FIRST[i]} {LAST[i % len(LAST)]}"
         members.append(person(name, f"{FIRST[i].lower()}.{LAST[i % len(LAST)].lower()}@{DEMO_DOMAIN}", "member", zip_code))
-    resident = User(name="Jordan Reyes", email=None, role="resident", created_by_id=coordinator.id)
+    # A resident registered by a coordinator, without email: reached through a contact person.
+    resident = User(name="Jordan Reyes", email=None, role="resident", created_by_id=coordinator.id,
+                    email_confirmed_at=utcnow(), contact_method="person", contact_name=coordinator.first_name,
+                    contact_detail=coordinator.email)
     db.session.add(resident)
     place = geo.locate("55082")
     resident.zip_code, resident.town, resident.state, resident.lat, resident.lon = place.zip_code, place.town, place.state, place.lat, place.lon
     db.session.flush()
+    login_resident = accounts.find_by_email(f"resident@{DEMO_DOMAIN}")
 
     zone = community_zone()
     today = utc_to_local(utcnow(), zone).date()
@@ -121,31 +131,30 @@ def seed(seed_value: int = 7) -> tuple[list[tuple[str, str, str]], bool]:
                     (d, h * 60, (h + rng.choice([2, 3, 4])) * 60) for d, h in
                     zip(rng.sample(range(7), rng.choice([1, 2, 3])), rng.choices([8, 9, 13, 17, 18], k=3))]
                 capacity = {"rides": rng.choice([1, 2, 3]), "food": rng.choice([4, 10, 20]), "skills": rng.choice([1, 8, 12]),
-                            "emergency_funds": rng.choice([50, 100, 250, 500]), "peer_support": rng.choice([6, 10, 12]),
+                            "peer_support": rng.choice([6, 10, 12]),
                             "household_items": rng.choice([1, 2, 5])}[category]
                 add(owner, PostInput(kind="offer", category=category, title=title, details=_offer_details(category),
                                      zip_code=owner.zip_code, quantity=capacity,
-                                     radius_miles=10000.0 / 1609 if category == "emergency_funds" else float(rng.choice([5, 10, 15, 25])),
+                                     radius_miles=float(rng.choice([5, 10, 15, 25])),
                                      offer_format="group" if category in ("skills", "peer_support") and capacity > 4 else
                                      ("individual" if category in ("skills", "peer_support") else None),
                                      weekly=weekly), age_days=rng.randint(0, 20))
                 count += 1
-    needers = members + [resident]
+    needers = members + [resident, login_resident]
     while count < 80:
         category = rng.choice(list(NEEDS))
         title, extra = rng.choice(NEEDS[category])
         owner = rng.choice(needers)
         flexible = rng.random() < 0.3
         windows = [] if flexible else [window(rng.randint(1, 12), rng.choice([9, 10, 13, 15, 17]), rng.choice([2, 3]))]
-        quantity = rng.choice([100, 150, 250, 400]) if category == "emergency_funds" else (rng.choice([1, 2, 3]) if category == "food" else 1)
+        quantity = rng.choice([1, 2, 3]) if category == "food" else 1
         appointment = windows[0][0] + timedelta(minutes=30) if category == "rides" and windows else None
         add(owner, PostInput(kind="need", category=category, title=title, details=_need_details(category),
                              zip_code=owner.zip_code, quantity=quantity, urgency=rng.choice([0, 0, 1, 1, 2, 3]),
                              duration_min=rng.choice([60, 60, 90, 120]), flexible=flexible, windows=windows,
                              destination_kind=extra if category == "rides" else None,
                              appointment_at=appointment, return_trip=category == "rides" and rng.random() < 0.5,
-                             pickup_area="Near downtown" if category == "rides" else None,
-                             fund_purpose=extra if category == "emergency_funds" else None),
+                             pickup_area="Near downtown" if category == "rides" else None),
             created_by=coordinator if owner is resident else None, age_days=rng.randint(0, 14))
         count += 1
     db.session.commit()
@@ -157,13 +166,14 @@ def seed(seed_value: int = 7) -> tuple[list[tuple[str, str, str]], bool]:
     for match in matches.queue()[:2]:
         if coordinator.id not in (match.match.need.owner_id, match.match.offer.owner_id):
             matches.approve(coordinator, match.match.id, lambda m: f"{current_app.config['BASE_URL']}/matches/{m.id}")
-    _seed_fund(rng, coordinator, accounts.find_by_email(f"admin@{DEMO_DOMAIN}"), members, resident)
+    _seed_fund(rng, coordinator, accounts.find_by_email(f"coordinator2@{DEMO_DOMAIN}"),
+               accounts.find_by_email(f"admin@{DEMO_DOMAIN}"), members, resident)
     _logins_file().write_text("".join(f"{r}\t{e}\t{p}\n" for r, e, p in logins))
     _logins_file().chmod(0o600)
     return logins, True
 
 
-def _seed_fund(rng, coordinator: User, admin: User, members: list[User], resident: User) -> None:
+def _seed_fund(rng, coordinator: User, second: User, admin: User, members: list[User], resident: User) -> None:
     """Pledges, money received, one paid grant and one waiting for its second approval."""
     from app.services import fund
 
@@ -173,8 +183,9 @@ def _seed_fund(rng, coordinator: User, admin: User, members: list[User], residen
         fund.record_receipt(coordinator, f"{pledge.amount_cents // 100}", rng.choice(["cash", "check", "online"]),
                             today - timedelta(days=rng.randint(3, 40)), pledge.id)
     fund.record_receipt(coordinator, "500", "check", today - timedelta(days=20), None, "Church collection")
+    # Filed by one coordinator; decided by two others.
     paid = fund.create_request(coordinator, resident, "300", "rent", "Stillwater Property Management", "December rent")
-    fund.approve(coordinator, paid.id)
+    fund.approve(second, paid.id)
     fund.approve(admin, paid.id)
     fund.record_payment(coordinator, paid.id, today - timedelta(days=2), "check", "chk 1042")
     waiting = fund.create_request(coordinator, resident, "85.40", "utilities", "Xcel Energy", "Past-due electric bill")

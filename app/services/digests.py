@@ -20,11 +20,11 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import Digest, DigestSubscription, OutboxEmail, Post, User
 from app.models.mail import DIGEST_FREQUENCIES
-from app.models.posts import CATEGORIES
+from app.models.posts import CATEGORIES, most_urgent_first
 from app.services import FieldError, ServiceError
 from app.services import geo
 from app.services.mail import render_email
-from app.timeutil import utc_to_local, utcnow
+from app.timeutil import local_today, utc_to_local, utcnow
 
 log = logging.getLogger(__name__)
 DEFAULT_RADIUS = 10.0
@@ -164,9 +164,10 @@ class _Needs:
 def _load_needs(since: datetime, now: datetime) -> _Needs:
     rows = db.session.execute(
         select(Post.id, Post.category, Post.cell_lat, Post.cell_lon, Post.created_at, Post.owner_id,
-               Post.urgency, Post.town, Post.state, Post.title)
+               Post.urgency, Post.needed_by, Post.town, Post.state, Post.title)
         .where(Post.kind == "need", Post.status == "open", Post.expires_at > now, Post.created_at > since)
-        .order_by(Post.urgency.desc(), Post.created_at, Post.id)
+        # Most urgent first: the earliest date still to come, then those needed "whenever".
+        .order_by(*most_urgent_first(local_today()))
     ).all()
     cats = {name: i for i, name in enumerate(CATEGORIES)}
     return _Needs(

@@ -17,14 +17,18 @@ from flask import current_app
 from sqlalchemy import case, func, select, update
 
 from app.extensions import db
+from app.ids import get_by_id
 from app.models import FundApproval, FundLock, FundRequest, LedgerEntry, LedgerTransaction, Pledge, User
 from app.models.fund import METHODS, PLEDGE_FREQUENCIES, PURPOSES
 from app.services import Conflict, FieldError, NotAllowed, audit
+from app.services.accounts import require_confirmed
+from app.services.disclosure import acting_coordinator
 from app.services.mail import queue_email
 from app.timeutil import utc_to_local, utcnow
 
 log = logging.getLogger(__name__)
 MAX_CENTS = 100_000_000  # $1,000,000: anything larger is a typo
+MAX_AMOUNT_CHARS = 20  # "$1,000,000.00" is 13; anything longer is over MAX_CENTS or not an amount
 _AMOUNT = re.compile(r"^\$?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?$")
 
 
@@ -35,6 +39,8 @@ def parse_amount(text: str | None, field: str = "amount") -> int:
     value = (text or "").strip()
     if not value:
         raise FieldError(field, "Enter an amount in dollars, like 125 or 125.50.")
+    if len(value) > MAX_AMOUNT_CHARS:  # before int(): it refuses more than 4,300 digits with an error
+        raise FieldError(field, "That is more than this fund handles; check the amount.")
     if value.startswith("-"):
         raise FieldError(field, "Enter an amount above zero.")
     match = _AMOUNT.match(value)
@@ -91,6 +97,7 @@ def available_cents(b: dict[str, int] | None = None) -> int:
 # Pledges and receipts -------------------------------------------------------------------------
 
 def pledge(member: User, amount_text: str, frequency: str, note: str = "") -> Pledge:
+    require_confirmed(member)
     cents = parse_amount(amount_text)
     if frequency not in PLEDGE_FREQUENCIES:
         raise FieldError("frequency", "Choose one-off or monthly.")
@@ -113,7 +120,7 @@ def record_receipt(actor: User, amount_text: str, method: str, received_on: date
         raise FieldError("received_on", "That date is in the future.")
     pledge_row = None
     if pledge_id:
-        pledge_row = db.session.get(Pledge, pledge_id)
+        pledge_row = get_by_id(Pledge, pledge_id)
         if pledge_row is None:
             raise FieldError("pledge_id", "Choose one of the listed pledges, or anonymous gift.")
     _lock()
@@ -132,7 +139,7 @@ def reverse(actor: User, transaction_id: int, reason: str) -> LedgerTransaction:
     reason = (reason or "").strip()
     if not reason:
         raise FieldError("reason", "Say what was wrong, for the treasurer.")
-    original = db.session.get(LedgerTransaction, transaction_id)
+    original = get_by_id(LedgerTransaction, transaction_id)
     if original is None or original.kind == "reversal":
         raise NotAllowed("No such transaction to reverse.")
     if original.request_id is not None:
@@ -165,6 +172,7 @@ def _used_in_90_days(person_id: int) -> int:
 
 def create_request(actor: User, requester: User, amount_text: str, purpose: str, payee: str, note: str = "") -> FundRequest:
     """A resident asks, or a coordinator asks on a resident's behalf; limits come from settings."""
+    require_confirmed(actor)
     if requester.id != actor.id:
         _coordinator(actor)
         if requester.role != "resident":
@@ -200,7 +208,7 @@ def create_request(actor: User, requester: User, amount_text: str, purpose: str,
 
 
 def _get_request(request_id: int) -> FundRequest:
-    req = db.session.get(FundRequest, request_id)
+    req = get_by_id(FundRequest, request_id)
     if req is None:
         raise NotAllowed("No such request.")
     return req
@@ -210,9 +218,38 @@ def may_decide(actor: User, req: FundRequest) -> str | None:
     """Why this coordinator may not approve or decline this request, or None if they may."""
     if not actor.is_coordinator:
         return "Only coordinators decide fund requests."
-    if actor.id == req.requester_id or (req.created_by_id == actor.id and req.created_by_id == req.requester_id):
+    if actor.id == req.requester_id:
         return "You can't decide a request for yourself."
+    if actor.id == req.created_by_id:
+        return "You filed this request; two other coordinators decide it."
     return None
+
+
+APPROVALS_NEEDED = 2
+
+
+@dataclass
+class ApprovalProgress:
+    """Where a pending request stands, for the coordinator looking at it."""
+
+    approvers: list  # FundApproval rows, oldest first
+    still_needed: int
+    mine: object | None  # this coordinator's approval, if they gave one
+    can_approve: bool
+    can_decline: bool
+    why_not: str | None
+
+
+def approval_progress(actor: User, req: FundRequest) -> ApprovalProgress:
+    approvals = sorted(req.approvals, key=lambda a: (a.created_at, a.id))
+    mine = next((a for a in approvals if a.coordinator_id == actor.id), None)
+    rule = may_decide(actor, req)
+    why = rule
+    if mine is not None and rule is None:
+        why = "You have approved this request; another coordinator gives the second approval."
+    pending = req.status == "pending"
+    return ApprovalProgress(approvals, max(APPROVALS_NEEDED - len(approvals), 0), mine,
+                            pending and why is None, pending and rule is None, why)
 
 
 def approve(actor: User, request_id: int) -> FundRequest:
@@ -232,7 +269,7 @@ def approve(actor: User, request_id: int) -> FundRequest:
     audit.record(actor, "fund_approve", "fund_request", req.id, cents=req.amount_cents)
     db.session.flush()
     db.session.refresh(req)
-    if len(req.approvals) >= 2:
+    if len(req.approvals) >= APPROVALS_NEEDED:
         if available_cents() < req.amount_cents:
             db.session.rollback()
             raise Conflict(f"The fund has {dollars(available_cents())} available, less than this request. "
@@ -318,9 +355,8 @@ def cancel_approved(actor: User, request_id: int, reason: str) -> FundRequest:
 def _notify(req: FundRequest, subject: str, template: str) -> None:
     """Email the requester's coordinator (who registered them, or who asked for them)."""
     requester = db.session.get(User, req.requester_id)
-    coordinator_id = req.created_by_id if req.created_by_id != req.requester_id else requester.created_by_id
-    coordinator = db.session.get(User, coordinator_id) if coordinator_id else None
-    if coordinator is None or not coordinator.email:
+    coordinator = acting_coordinator(requester, req.created_by_id)
+    if coordinator is None:
         return
     queue_email(coordinator.email, subject, template, kind=template, req=req, coordinator=coordinator,
                 requester=requester, amount=dollars(req.amount_cents), purpose=PURPOSES[req.purpose])

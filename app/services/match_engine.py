@@ -13,8 +13,9 @@ import matching
 from matching.timeplan import Horizon
 from app.extensions import db
 from app.models import Post, PostWindow, WeeklySlot
+from app.models.posts import MONEY_CATEGORY, urgency_on
 from app.services import geo
-from app.timeutil import utcnow
+from app.timeutil import local_today, utcnow
 
 KM_PER_MILE = 1.609344
 
@@ -30,7 +31,7 @@ def to_need(post, quantity: int | None = None, windows=None) -> matching.Need:
     left = post.quantity - (post.units_committed or 0)
     return matching.Need(id=str(post.id), category=post.category, title=post.title, lat=post.lat, lon=post.lon,
                          quantity=max(1, quantity if quantity is not None else left),
-                         owner=str(post.owner_id), details=post.details or "", urgency=post.urgency,
+                         owner=str(post.owner_id), details=post.details or "", urgency=urgency_on(post.needed_by, local_today()),
                          posted=_aware(post.created_at), when=spans, duration_min=float(post.duration_min or 60))
 
 
@@ -49,7 +50,9 @@ def to_offer(post, capacity: int | None = None, slots=None) -> matching.Offer:
 def _conditions(kind: str, category: str | None, near: tuple[float, float, float] | None) -> list:
     """Open posts with units left; `near=(lat, lon, miles)` keeps those within reach, by an
     indexed box on the public cells (a little wider than the circle; the engine checks exactly)."""
-    conds = [Post.kind == kind, Post.status == "open", Post.expires_at > utcnow(), Post.units_committed < Post.quantity]
+    # Money never goes person to person: it moves only through the fund (MONEY_CATEGORY).
+    conds = [Post.kind == kind, Post.status == "open", Post.expires_at > utcnow(), Post.units_committed < Post.quantity,
+             Post.category != MONEY_CATEGORY]
     if category:
         conds.append(Post.category == category)
     if near:
@@ -61,7 +64,7 @@ def _conditions(kind: str, category: str | None, near: tuple[float, float, float
 
 
 _COLUMNS = (Post.id, Post.category, Post.title, Post.details, Post.lat, Post.lon, Post.quantity, Post.units_committed,
-            Post.owner_id, Post.urgency, Post.created_at, Post.flexible, Post.duration_min, Post.radius_miles)
+            Post.owner_id, Post.needed_by, Post.created_at, Post.flexible, Post.duration_min, Post.radius_miles)
 
 
 def open_for_engine(kind: str, category: str | None = None, exclude: set[int] = frozenset(), near=None) -> list:
@@ -116,6 +119,8 @@ def candidates_for_offer(offer: Post, exclude_needs: set[int] = frozenset()) -> 
 
 def check_pair(need: Post, offer: Post) -> matching.Candidate | None:
     """The engine's verdict on one pair: a candidate with score and reasons, or None if infeasible."""
+    if MONEY_CATEGORY in (need.category, offer.category):
+        return None  # money moves only through the fund
     n, o = to_need(need), to_offer(offer)
     engine = matching.Engine(_instance([n], [o]))
     found = engine.candidates_for_need(n, top_k=1)

@@ -18,12 +18,16 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
+from app.ids import get_by_id, parse_id
 from app.models import Match, Post, Suggestion, User
-from app.models.matches import ACTIVE, HOLDING, can_move
+from app.models.matches import ACTIVE, can_move
+from app.models.posts import MONEY_CATEGORY, most_urgent_first
 from app.services import Conflict, FieldError, NotAllowed, ServiceError, audit
 from app.services import match_engine as engine
+from app.services.accounts import require_confirmed
+from app.services.disclosure import card_for, exact_place, involved, notice_recipient, side_of
 from app.services.mail import queue_email
-from app.timeutil import utcnow
+from app.timeutil import local_today, utcnow
 
 log = logging.getLogger(__name__)
 MAX_NOTE = 1000
@@ -33,83 +37,10 @@ MAX_REASON = 300
 # Reading -----------------------------------------------------------------------------------
 
 def get_match(match_id: int) -> Match:
-    match = db.session.get(Match, match_id)
+    match = get_by_id(Match, match_id)
     if match is None:
         raise NotAllowed("No such match.")
     return match
-
-
-def involved(user: User, match: Match) -> bool:
-    """The two matched people, and whoever posted either side on their behalf."""
-    return user.is_authenticated and user.id in {match.need.owner_id, match.offer.owner_id,
-                                                 match.need.created_by_id, match.offer.created_by_id}
-
-
-def can_view(user: User, match: Match) -> bool:
-    return user.is_authenticated and (user.is_coordinator or involved(user, match))
-
-
-def shows_contact(user: User, match: Match) -> bool:
-    """Contact details and the exact place go to the two people only after approval, and to coordinators."""
-    if user.is_coordinator:
-        return True
-    return involved(user, match) and match.status in HOLDING
-
-
-def side_of(user: User, match: Match) -> str | None:
-    """'need' or 'offer': which side this user answers for (a coordinator answers for a resident)."""
-    for side, post in (("need", match.need), ("offer", match.offer)):
-        if post.owner_id == user.id:
-            return side
-    if user.is_coordinator:
-        for side, post in (("need", match.need), ("offer", match.offer)):
-            owner = db.session.get(User, post.owner_id)
-            if owner.role == "resident" and not owner.can_log_in:
-                return side
-    return None
-
-
-@dataclass
-class ContactCard:
-    """What one matched person learns about the other after approval."""
-
-    first_name: str
-    email: str | None
-    phone: str | None
-    via_coordinator: str | None  # a resident without email is reached through their coordinator
-    place: str
-    when: datetime | None
-
-
-def _exact_place(need: Post, with_zip: bool = True) -> str:
-    """Where the help happens: the asker's address, pickup area and town (private until approval)."""
-    town = f"{need.town}, {need.state}" + (f" {need.zip_code}" if with_zip else "")
-    return ", ".join(x for x in (need.street_address, need.pickup_area, town) if x)
-
-
-def contact_cards(viewer: User, match: Match) -> dict[str, ContactCard]:
-    """The details this viewer may see ({} before approval or for anyone uninvolved): the other
-    person's for one of the two, both for coordinators. Each showing goes to the audit log."""
-    if not shows_contact(viewer, match):
-        return {}
-    side = side_of(viewer, match)
-    sides = ("need", "offer") if viewer.is_coordinator else (("offer",) if side == "need" else ("need",))
-    cards = {whose: _contact_card(viewer, match, whose) for whose in sides}
-    db.session.commit()
-    return cards
-
-
-def _contact_card(viewer: User, match: Match, whose: str) -> ContactCard:
-    post = match.need if whose == "need" else match.offer
-    person = db.session.get(User, post.owner_id)
-    via = None
-    email, phone = person.email, person.phone
-    if not person.can_log_in and post.created_by_id != person.id:
-        coordinator = db.session.get(User, post.created_by_id)
-        via = f"{coordinator.first_name} (coordinator), {coordinator.email}"
-    place = _exact_place(match.need) if whose == "need" else f"{match.offer.town}, {match.offer.state}"
-    audit.record(viewer, "contact_view", "match", match.id, whose=whose)
-    return ContactCard(person.first_name, email, phone, via, place, match.scheduled_at)
 
 
 def looking_for(need: Post) -> str:
@@ -179,7 +110,7 @@ def queue(page: int = 1, per_page: int | None = None) -> QueuePage:
     waiting = Match.status == "proposed"
     total = None
     stmt = (select(Match).join(Post, Post.id == Match.need_id).where(waiting)
-            .order_by(Post.urgency.desc(), Post.created_at, Match.score.desc(), Match.id))
+            .order_by(*most_urgent_first(local_today()), Match.score.desc(), Match.id))
     if per_page:
         total = db.session.scalar(select(func.count()).select_from(Match).where(waiting))
         page = min(max(1, page), max(1, -(-total // per_page)))
@@ -203,7 +134,7 @@ def unmet_needs() -> list[Post]:
     return list(db.session.scalars(
         select(Post).where(Post.kind == "need", Post.status == "open", Post.units_committed < Post.quantity,
                            Post.id.not_in(busy))
-        .order_by(Post.urgency.desc(), Post.created_at)))
+        .order_by(*most_urgent_first(local_today()))))
 
 
 def search_offers(need: Post, q: str, limit: int = 20) -> list[tuple[Post, object]]:
@@ -301,27 +232,48 @@ def propose_for_offer(offer: Post, candidates=None) -> list[Match]:
     return made
 
 
-def suggest_for_post(post: Post) -> None:
-    """Called in the transaction that creates or edits a post: fresh proposals from the engine.
-
-    The engine runs first and writes nothing; if it fails, the post is still saved (the failure is
-    logged and `flask match run` catches up)."""
-    if not post.is_open:
-        return
-    try:
-        if post.kind == "need":
-            candidates = engine.candidates_for_need(post, exclude_offers=_declined_offers(post.id))
-        else:
-            busy = set(db.session.scalars(select(Match.need_id).where(Match.status.in_(ACTIVE), Match.offer_id != post.id)))
-            candidates = engine.candidates_for_offer(post, exclude_needs=busy)
-    except Exception:  # noqa: BLE001 - matching must never cost someone their post
-        log.exception("matching post %s failed; the nightly run will retry", post.id)
-        return
-    _cancel_proposals(post)
+def _candidates(post: Post):
+    """The engine's ranked candidates for a post (reads only)."""
     if post.kind == "need":
-        propose_for_need(post, candidates)
-    else:
-        propose_for_offer(post, candidates)
+        return engine.candidates_for_need(post, exclude_offers=_declined_offers(post.id))
+    busy = set(db.session.scalars(select(Match.need_id).where(Match.status.in_(ACTIVE), Match.offer_id != post.id)))
+    return engine.candidates_for_offer(post, exclude_needs=busy)
+
+
+def propose_after_save(post_id: int) -> bool:
+    """Fresh proposals for a post that is already committed (created or edited).
+
+    The engine only reads (on SQLite outside any transaction, so no write lock is held while it
+    computes); the proposals are then written in one short transaction, against the offers as they
+    are by then. If anything fails, the post stays saved and unproposed (`proposed_at` empty), and
+    `propose_missing` (every tick) or the nightly run fills the gap."""
+    try:
+        post = db.session.get(Post, post_id)
+        if post is None or not post.is_open:
+            return False
+        candidates = _candidates(post)
+        _cancel_proposals(post)  # the first write: the transaction starts here
+        if post.kind == "need":
+            propose_for_need(post, candidates)
+        else:
+            propose_for_offer(post, candidates)
+        post.proposed_at = utcnow()
+        db.session.commit()
+        return True
+    except Exception:  # noqa: BLE001 - matching must never cost someone their post
+        db.session.rollback()
+        log.exception("matching post %s failed; the next tick will retry", post_id)
+        return False
+
+
+def propose_missing(limit: int = 500) -> int:
+    """Open posts whose proposals were never computed (a failure, a crash between the two
+    transactions, an edit): compute them now. Returns how many were done."""
+    ids = db.session.scalars(select(Post.id).where(Post.status == "open", Post.proposed_at.is_(None),
+                                                   Post.category != MONEY_CATEGORY)
+                             .order_by(Post.id).limit(limit)).all()
+    db.session.rollback()
+    return sum(1 for post_id in ids if propose_after_save(post_id))
 
 
 def post_closed(post: Post) -> None:
@@ -388,6 +340,8 @@ def run_all(progress=None) -> RunReport:
                               created_at=now))
     if proposals:
         db.session.execute(insert(Match), proposals)
+    db.session.execute(update(Post).where(Post.status == "open").values(proposed_at=now)
+                       .execution_options(synchronize_session=False))
     made = len(proposals)
     db.session.commit()
     return RunReport(len(needs), len(offers), made, stale or 0, len(unmet_needs()))
@@ -447,6 +401,8 @@ def approve(actor: User, match_id: int, link_for) -> Match:
     _not_own(actor, match)
     if match.status != "proposed":
         raise Conflict(f"This match is already {match.state_label.lower()}.")
+    if MONEY_CATEGORY in (match.need.category, match.offer.category):
+        raise Conflict("Money goes through the emergency fund, with two approvals; it is never matched person to person.")
     now = utcnow()
     _move(match, "approved", decided_by_id=actor.id, decided_at=now,
           respond_by=now + timedelta(hours=current_app.config["MATCH_RESPONSE_HOURS"]),
@@ -484,8 +440,9 @@ def swap(actor: User, match_id: int, offer_id: int) -> Match:
     _require_coordinator(actor)
     match = get_match(match_id)
     _not_own(actor, match)
-    suggestion = db.session.scalar(select(Suggestion).where(Suggestion.need_id == match.need_id,
-                                                            Suggestion.offer_id == offer_id))
+    offer_id = parse_id(offer_id)
+    suggestion = offer_id and db.session.scalar(select(Suggestion).where(Suggestion.need_id == match.need_id,
+                                                                         Suggestion.offer_id == offer_id))
     if suggestion is None or offer_id == match.offer_id:
         raise FieldError("offer_id", "Choose one of the other candidates listed for this request.")
     offer = db.session.get(Post, offer_id)
@@ -505,7 +462,7 @@ def swap(actor: User, match_id: int, offer_id: int) -> Match:
 def manual_match(actor: User, need_id: int, offer_id: int, units: int | None, link_for) -> Match:
     """A coordinator pairs a need with an offer they chose; it is approved at once."""
     _require_coordinator(actor)
-    need, offer = db.session.get(Post, need_id), db.session.get(Post, offer_id)
+    need, offer = get_by_id(Post, need_id), get_by_id(Post, offer_id)
     if need is None or need.kind != "need" or offer is None or offer.kind != "offer":
         raise NotAllowed("No such request or offer.")
     if actor.id in (need.owner_id, offer.owner_id):
@@ -526,16 +483,23 @@ def manual_match(actor: User, need_id: int, offer_id: int, units: int | None, li
 
 # Answers (the two people) -----------------------------------------------------------------
 
+def pending_pair(need_id: int, offer_id: int | None) -> bool:
+    """Whether this need and offer already wait together for a coordinator."""
+    return bool(offer_id) and db.session.scalar(select(Match.id).where(
+        Match.need_id == need_id, Match.offer_id == offer_id, Match.status == "proposed")) is not None
+
+
 def volunteer(actor: User, need_id: int, offer_id: int, note: str) -> Match:
     """'I can help': the member proposes one of their offers for this need; coordinators decide."""
-    need = db.session.get(Post, need_id)
+    require_confirmed(actor)
+    need = get_by_id(Post, need_id)
     if need is None or need.kind != "need":
         raise NotAllowed("No such request.")
     if not need.is_open or need.units_left <= 0:
         raise Conflict("This request is no longer open.")
     if need.owner_id == actor.id:
         raise FieldError("offer_id", "This is your own request.")
-    offer = db.session.get(Post, offer_id) if offer_id else None
+    offer = get_by_id(Post, offer_id)
     if offer is None or offer.kind != "offer" or offer.owner_id != actor.id or not offer.is_open:
         raise FieldError("offer_id", "Choose one of your open offers.")
     if offer.category != need.category:
@@ -545,9 +509,18 @@ def volunteer(actor: User, need_id: int, offer_id: int, note: str) -> Match:
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
         raise FieldError("note", f"Keep the note under {MAX_NOTE} characters.")
-    if db.session.scalar(select(Match.id).where(Match.need_id == need.id, Match.offer_id == offer.id,
-                                                Match.status.in_(ACTIVE))):
-        raise FieldError("offer_id", "You have already offered this; a coordinator will look at it soon.")
+    existing = db.session.scalar(select(Match).where(Match.need_id == need.id, Match.offer_id == offer.id,
+                                                     Match.status.in_(ACTIVE)))
+    if existing is not None:
+        if existing.status != "proposed":
+            raise Conflict("You are already matched on this request: see the match page.")
+        # The engine (or an earlier "I can help") already put this pair before the coordinators:
+        # the note joins that proposal, and the helper's word counts as volunteering.
+        if note:
+            existing.note = f"{existing.note}\n\n{note}" if existing.note and note not in existing.note else note
+        existing.source = "volunteer"
+        db.session.commit()
+        return existing
     candidate = engine.check_pair(need, offer)
     if candidate is None:
         raise FieldError("offer_id", "Your offer doesn't reach this request: check its distance and its weekly times.")
@@ -701,31 +674,21 @@ def send_followups(link_for, outcome_link_for, now: datetime | None = None) -> i
 
 # Emails -----------------------------------------------------------------------------------
 
-def _recipient(post: Post) -> tuple[User, str | None]:
-    """Who gets email about this side: the person, or the coordinator who posts for them."""
-    person = db.session.get(User, post.owner_id)
-    if person.email and person.can_log_in:
-        return person, person.email
-    coordinator = db.session.get(User, post.created_by_id)
-    return person, coordinator.email if coordinator else None
-
-
 def _notify_both(match: Match, template: str, subject: str, link_for=None, outcome_link_for=None,
                  skip_side: str | None = None) -> None:
+    """Email both sides (or the coordinator acting for someone who cannot log in). Emails that
+    introduce the two carry the other's contact card, worded the same for everyone."""
     for side, post, other in (("need", match.need, match.offer), ("offer", match.offer, match.need)):
         if side == skip_side:
             continue
-        person, address = _recipient(post)
-        if not address:
+        person, reader = notice_recipient(post)
+        if reader is None:
             continue
-        other_person, _ = _recipient(other)
-        context = dict(match=match, side=side, person=person, other_first_name=other_person.first_name,
-                       on_behalf=address != person.email, url=link_for(match) if link_for else None)
+        context = dict(match=match, side=side, person=person, other_first_name=db.session.get(User, other.owner_id).first_name,
+                       on_behalf=reader.id != person.id, url=link_for(match) if link_for else None)
         if template in ("match_approved", "match_confirmed", "match_reminder"):
-            other_owner = db.session.get(User, other.owner_id)
-            context.update(other_email=other_owner.email, other_phone=other_owner.phone,
-                           place=_exact_place(match.need, with_zip=False))
+            context.update(card=card_for(match, "offer" if side == "need" else "need"),
+                           place=exact_place(match.need, with_zip=False))
         if outcome_link_for:
-            context["outcome_url"] = outcome_link_for(outcome_token(match, person.id if address == person.email
-                                                                    else post.created_by_id))
-        queue_email(address, subject, template, kind=template, **context)
+            context["outcome_url"] = outcome_link_for(outcome_token(match, reader.id))
+        queue_email(reader.email, subject, template, kind=template, **context)

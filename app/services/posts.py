@@ -11,11 +11,13 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Post, PostWindow, User, WeeklySlot
-from app.models.posts import CATEGORIES, DESTINATION_KINDS, FUND_PURPOSES, KINDS, OFFER_FORMATS
+from app.models.posts import (CATEGORIES, DESTINATION_KINDS, FUND_PURPOSES, KINDS, MONEY_CATEGORY, OFFER_FORMATS,
+                              URGENCIES, URGENCY_DAYS, most_urgent_first)
 from app.services import FieldError, NotAllowed, ServiceError
-from app.services import geo, matches
+from app.services import accounts, geo, matches
+from app.services.disclosure import notice_recipient
 from app.services.mail import queue_email
-from app.timeutil import community_zone, local_to_utc, utcnow
+from app.timeutil import community_zone, local_to_utc, local_today, utc_to_local, utcnow
 
 log = logging.getLogger(__name__)
 MAX_DETAILS = 2000
@@ -52,15 +54,62 @@ class PostInput:
 
 
 def can_manage(actor: User, post: Post) -> bool:
-    """The owner, whoever posted it on their behalf, and coordinators may change a post."""
-    return actor.is_authenticated and (
-        post.owner_id == actor.id or post.created_by_id == actor.id or actor.is_coordinator
-    )
+    """The owner and today's coordinators may change a post. Having posted it for a resident
+    grants nothing by itself: a coordinator made a plain member loses access on the next request."""
+    return actor.is_authenticated and (post.owner_id == actor.id or actor.is_coordinator)
 
 
-def _validate(data: PostInput) -> None:
+RIDE_SLACK = timedelta(minutes=30)
+
+
+def ride_window(appointment: datetime, duration_min: int) -> tuple[datetime, datetime]:
+    """The time a driver is needed for a ride to an appointment: from the trip's length plus half an
+    hour before it, until the appointment."""
+    return appointment - timedelta(minutes=duration_min or 60) - RIDE_SLACK, appointment
+
+
+HORIZON_DAYS = 731  # dated times are for the next two years
+
+
+def _check_times(data: PostInput, saved: tuple[set, datetime | None] | None = None) -> None:
+    """A window must end, and an appointment be, still to come, and within the next two years
+    (further out is a typo; a year like 9999 would also overflow turning it into UTC). On an edit,
+    a window or appointment left exactly as it was saved passes even if it has gone by since."""
+    kept_windows, kept_appointment = saved or (set(), None)
+    now = utc_to_local(utcnow()).replace(tzinfo=None)
+    last = now + timedelta(days=HORIZON_DAYS)
+    is_need = data.kind == "need"
+    appointment = data.appointment_at if is_need and data.category == "rides" else None
+    if appointment and appointment != kept_appointment:
+        if appointment <= now:
+            raise FieldError("appointment_day", "That appointment time has already passed. Check the date and time.")
+        if appointment > last:
+            raise FieldError("appointment_day", "Choose a date within the next two years.")
+    if is_need and (data.flexible or appointment):
+        return  # the typed windows are not used: flexible, or derived from the appointment
+    for i, (start, end) in enumerate(data.windows):
+        if (start, end) in kept_windows:
+            continue
+        if end <= now:
+            raise FieldError(f"windows-{i}", "This time has already passed. Choose a time still to come.")
+        if start > last:
+            raise FieldError(f"windows-{i}", "Choose a date within the next two years.")
+
+
+def _saved_times(post: Post) -> tuple[set, datetime | None]:
+    """A post's windows and appointment as the edit form shows them: naive local wall-clock times."""
+    zone = community_zone()
+    local = lambda value: utc_to_local(value, zone).replace(tzinfo=None)  # noqa: E731
+    return ({(local(w.start_at), local(w.end_at)) for w in post.windows},
+            local(post.appointment_at) if post.appointment_at else None)
+
+
+def _validate(data: PostInput, saved: tuple[set, datetime | None] | None = None) -> None:
     if data.kind not in KINDS:
         raise FieldError("kind", "Choose whether this is a need or an offer.")
+    if data.category == MONEY_CATEGORY:
+        raise FieldError("category", "Money is asked for and given through the emergency fund, not as a post: "
+                                     "see the Fund page.")
     if data.category not in CATEGORIES:
         raise FieldError("category", "Choose a category.")
     if not data.title.strip():
@@ -75,8 +124,16 @@ def _validate(data: PostInput) -> None:
     for i, (_day, start, end) in enumerate(data.weekly):
         if start == end:
             raise FieldError(f"weekly-{i}", "A weekly slot needs different start and end times.")
+    _check_times(data, saved)
     if data.kind == "need":
+        if data.urgency not in URGENCIES:
+            raise FieldError("urgency", "Choose how soon you need it.")
+        if data.category == "rides" and data.appointment_at and not data.flexible:
+            # A ride is asked for once, by its appointment: the window is derived from it.
+            data.windows = [ride_window(data.appointment_at, data.duration_min)]
         if not data.flexible and not data.windows:
+            if data.category == "rides":
+                raise FieldError("appointment_day", "Give the date and time of the appointment, or tick \u201cI'm flexible\u201d.")
             raise FieldError("windows", "Add at least one date and time, or tick \u201cI'm flexible\u201d.")
         if data.category == "rides" and data.destination_kind not in DESTINATION_KINDS:
             raise FieldError("destination_kind", "Choose what kind of place the ride is to.")
@@ -100,7 +157,14 @@ def _apply(post: Post, data: PostInput) -> None:
     post.cell_lat, post.cell_lon = geo.coarse_cell(place.lat, place.lon)
     post.quantity = data.quantity
     is_need = data.kind == "need"
-    post.urgency = data.urgency if is_need else 0
+    urgency = data.urgency if is_need else 0
+    if not urgency:
+        post.needed_by = None
+    elif post.needed_by is None or post.urgency != urgency:
+        # Urgency means a date, fixed when it is said: "Today" posted on Nov 10 is needed by Nov 10.
+        said_on = utc_to_local(post.created_at if post.id is None and post.created_at else utcnow(), zone).date()
+        post.needed_by = said_on + timedelta(days=URGENCY_DAYS[urgency])
+    post.urgency = urgency
     post.duration_min = data.duration_min if is_need else 60
     post.flexible = data.flexible if is_need else False
     post.radius_miles = None if is_need else data.radius_miles
@@ -124,6 +188,7 @@ def _apply(post: Post, data: PostInput) -> None:
 def create_post(actor: User, data: PostInput, owner: User | None = None) -> Post:
     """Post a need or offer for the actor, or, for a coordinator, on behalf of a resident."""
     owner = owner or actor
+    accounts.require_confirmed(actor)
     if owner.id != actor.id:
         if not actor.is_coordinator:
             raise NotAllowed("Only coordinators can post on behalf of someone else.")
@@ -134,10 +199,9 @@ def create_post(actor: User, data: PostInput, owner: User | None = None) -> Post
                 expires_at=utcnow() + timedelta(days=current_app.config["POST_LIFETIME_DAYS"]))
     _apply(post, data)
     db.session.add(post)
-    db.session.flush()
-    matches.suggest_for_post(post)
-    db.session.commit()
+    db.session.commit()  # the post is saved before anything else can fail
     log.info("user %s posted %s %s", actor.id, post.kind, post.id)
+    matches.propose_after_save(post.id)
     return post
 
 
@@ -147,14 +211,14 @@ def update_post(actor: User, post: Post, data: PostInput) -> Post:
     if not post.is_open:
         raise ServiceError("This post is closed and can no longer be edited.")
     data.kind = post.kind  # a need stays a need
-    _validate(data)
+    _validate(data, _saved_times(post))
     if data.quantity < (post.units_committed or 0):
         raise FieldError("quantity", f"{post.units_committed} are already promised in approved matches; "
                                      f"enter at least {post.units_committed}.")
     _apply(post, data)
-    db.session.flush()
-    matches.suggest_for_post(post)
+    post.proposed_at = None  # its proposals are computed again, after the save
     db.session.commit()
+    matches.propose_after_save(post.id)
     return post
 
 
@@ -204,15 +268,11 @@ def expire_posts(post_url_for) -> tuple[int, int]:
     due = db.session.scalars(
         select(Post).where(Post.status == "open", Post.expires_at <= soon, Post.expiry_warned_at.is_(None))
     ).all()
-    people = {u.id: u for u in db.session.scalars(
-        select(User).where(User.id.in_({p.owner_id for p in due} | {p.created_by_id for p in due}))
-    )}
     warned = 0
     for post in due:
-        owner = people[post.owner_id]
-        recipient = owner if owner.email else people.get(post.created_by_id)
+        owner, recipient = notice_recipient(post)
         post.expiry_warned_at = now
-        if recipient is None or not recipient.email:
+        if recipient is None:
             continue
         queue_email(recipient.email, "Your post is about to expire", "post_expiring", kind="post_expiring",
                     user=recipient, post=post, url=post_url_for(post), on_behalf=recipient.id != owner.id)
@@ -268,7 +328,9 @@ def _conditions(f: BrowseFilters) -> list:
     if f.category:
         conds.append(Post.category == f.category)
     if f.min_urgency is not None and f.kind == "need":
-        conds.append(Post.urgency >= f.min_urgency)
+        # "At least this urgent" today: needed by a date no later than the urgency allows.
+        conds += [Post.needed_by.is_not(None), Post.needed_by >= local_today(),
+                  Post.needed_by <= local_today() + timedelta(days=URGENCY_DAYS[f.min_urgency])]
     if f.origin and f.within_miles:
         lat0, lon0 = f.origin
         dlat = f.within_miles / MILES_PER_DEG + 0.01
@@ -283,7 +345,7 @@ def _order(f: BrowseFilters) -> list:
         return [_distance_sq_expr(f.origin), Post.id.desc()]
     if f.sort == "newest" or f.kind == "offer":
         return [Post.created_at.desc(), Post.id.desc()]
-    return [Post.urgency.desc(), Post.created_at.asc(), Post.id.asc()]  # most urgent, longest waiting
+    return most_urgent_first(local_today())
 
 
 def search_ids(conds: list, q: str, cutoff: float = 75.0) -> list[int]:

@@ -9,6 +9,10 @@ document.addEventListener("DOMContentLoaded", function () {
       var show = fs.getAttribute("data-for").split(" ").indexOf(select.value) >= 0;
       fs.hidden = !show;
     });
+    // A ride is asked for once, by its appointment: its dated times are hidden.
+    form.querySelectorAll("[data-not-for]").forEach(function (el) {
+      el.hidden = el.getAttribute("data-not-for").split(" ").indexOf(select.value) >= 0;
+    });
   }
   select.addEventListener("change", update);
   update();

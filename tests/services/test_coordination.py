@@ -28,6 +28,7 @@ def people(make_user):
         helper = make_user(name="Hana Helper", email="hana@example.org")
         helper2 = make_user(name="Ivan Helper", email="ivan@example.org")
     People.asker.phone, People.helper.phone = "715-555-0101", "715-555-0202"
+    People.helper.contact_method = "phone"
     db.session.commit()
     return People
 
@@ -83,7 +84,8 @@ def test_approve_takes_capacity_emails_both_and_is_audited(people, make_post, sm
     assert db.session.get(Post, offer.id).units_committed == 1 and db.session.get(Post, need.id).units_committed == 1
     by_rcpt = {msg["rcpt"][0]: msg["msg"].get_body(("plain",)).get_content() for msg in smtp.messages}
     assert set(by_rcpt) == {"riley@example.org", "hana@example.org"}
-    assert "hana@example.org" in by_rcpt["riley@example.org"] and "715-555-0202" in by_rcpt["riley@example.org"]
+    # Each is reached the one way they chose: Hana by phone (so her email stays hers), Riley by email.
+    assert "Phone, 715-555-0202" in by_rcpt["riley@example.org"] and "hana@example.org" not in by_rcpt["riley@example.org"]
     assert "riley@example.org" in by_rcpt["hana@example.org"] and "12 Hidden Lane" in by_rcpt["hana@example.org"]
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "approve"))
     assert entry.actor_id == people.coord.id and entry.subject_id == m.id

@@ -64,7 +64,7 @@ def test_digest_lists_new_nearby_needs_in_my_categories_most_urgent_first(app, c
     assert text.index("Ride to dialysis") < text.index("Ride to the library")  # most urgent first
     for absent in ("Groceries", "Minneapolis", "My own need"):  # other category, too far, own post
         assert absent not in text
-    for item in ("Hudson, WI", "Under 2 mi", "Today", "Rides"):
+    for item in ("Hudson, WI", "Under 2 mi", "Needed today", "Rides"):
         assert item in text
     assert f"http://localhost/posts/{needs['urgent'].id}#help" in text and "I can help" in html
     for private in ("Rita", "Resident", "resident", "12 Secret Street", "715-555-0100", "rita@example.org"):

@@ -3,6 +3,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.models.posts import POST_CATEGORIES
 from app.models import OutboxEmail, Post, User
 from app.timeutil import utcnow
 
@@ -86,7 +87,19 @@ def test_seed_demo_is_idempotent_and_believable(runner, app):
     roles = set(db.session.scalars(select(User.role)))
     assert {"admin", "coordinator", "resident", "member"} <= roles
     categories = set(db.session.scalars(select(Post.category)))
-    assert len(categories) == 6
+    assert categories == set(POST_CATEGORIES)  # every kind of help, and money only through the fund
+    # Demo logins include a resident who can log in, and three coordinators (a request one files
+    # for a resident still gets two approvals from others).
+    logins = {line.split()[0] for line in second.output.splitlines() if "@demo." in line}
+    assert {"admin", "coordinator", "resident", "member"} <= logins
+    assert db.session.scalar(select(func.count()).select_from(User).where(User.role.in_(("coordinator", "admin")))) == 3
+    resident_pw = [line.split()[-1] for line in second.output.splitlines() if "resident@" in line][0]
+    resident = accounts.authenticate("resident@demo.mutualaid.example", resident_pw)
+    assert resident is not None and resident.role == "resident" and resident.is_confirmed
+    assert all(u.is_confirmed for u in db.session.scalars(select(User)))
+    from app.models import FundRequest
+    for req in db.session.scalars(select(FundRequest)):
+        assert req.created_by_id not in {a.coordinator_id for a in req.approvals}
     towns = set(db.session.scalars(select(Post.town)))
     assert {"Stillwater", "Hudson", "River Falls", "New Richmond"} <= towns
 

@@ -4,7 +4,8 @@ import re
 from tests.conftest import csrf_token
 
 PUBLIC = {"main.index", "main.privacy", "posts.browse", "posts.detail", "auth.signup", "auth.login",
-          "auth.reset_request", "auth.reset_password", "main.unsubscribe", "matches.outcome_by_link", "static"}
+          "auth.reset_request", "auth.reset_password", "auth.confirm", "main.unsubscribe", "matches.outcome_by_link",
+          "static"}
 
 
 def _url(rule):
@@ -29,7 +30,7 @@ def test_every_other_route_sends_anonymous_visitors_to_login(app, client):
 
 
 def test_no_route_changes_state_on_get(app):
-    state_changing = {"auth.logout", "posts.withdraw", "posts.fulfilled", "posts.renew", "coord.mark_resident",
+    state_changing = {"auth.logout", "auth.resend_confirmation", "posts.withdraw", "posts.fulfilled", "posts.renew", "coord.mark_resident",
                       "admin.set_role", "account.password", "account.digest",
                       "posts.help_", "matches.answer", "matches.outcome", "coord.approve", "coord.reject", "coord.swap",
                       "coord.add_note", "fund.pledge", "fund.receipt", "fund.approve", "fund.decline", "fund.cancel",

@@ -8,6 +8,7 @@ from app.config import Config
 from app.extensions import db
 from app.models import User
 from app.services import accounts
+from app.services.mail import send_pending
 from tests.conftest import csrf_token, login
 
 
@@ -19,21 +20,87 @@ def signup(client, **fields):
     return client.post("/auth/signup", data=data)
 
 
-def test_signup_creates_member_logs_in_and_hashes_password(client):
+def _link(smtp, path):
+    send_pending()
+    return re.search(rf"http://localhost({path}\S+)", smtp.text()).group(1)
+
+
+def test_signup_sends_a_confirmation_link_and_posting_waits_for_it(client, smtp):
     response = signup(client)
-    assert response.status_code == 302
+    assert response.status_code == 200 and "Check your email" in response.get_data(as_text=True)
     user = db.session.scalar(db.select(User).where(User.email == "rae@example.org"))
-    assert user.role == "member" and user.town == "Stillwater"
+    assert user.role == "member" and user.town == "Stillwater" and not user.is_confirmed
     assert user.password_hash != "a long enough pw" and check_password_hash(user.password_hash, "a long enough pw")
-    assert "Log out" in client.get("/").get_data(as_text=True)
+    link = _link(smtp, "/auth/confirm/")
+    assert smtp.messages[-1]["msg"]["Subject"] == "Confirm your email address"
+    # Unconfirmed: can log in and look around, but not post.
+    assert login(client, "rae@example.org", "a long enough pw").status_code == 302
+    page = client.get("/posts/new?kind=need")
+    assert page.status_code == 403 and "confirm your email" in page.get_data(as_text=True).lower()
+    # A GET of the link (a mail scanner) changes nothing; the button's POST confirms.
+    assert client.get(link).status_code == 200
+    db.session.expire_all()
+    assert not db.session.get(User, user.id).is_confirmed
+    confirmed = client.post(link, data={"csrf_token": csrf_token(client, link)})
+    assert confirmed.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, user.id).is_confirmed
+    assert client.get("/posts/new?kind=need").status_code == 200
+
+
+def test_signup_answers_the_same_for_a_known_address_and_emails_its_owner(app, client, make_user, smtp):
+    """Whether an address has an account is itself private: the page, status and headers agree."""
+    make_user(email="taken@example.org", name="Tess Known")
+    fresh = signup(app.test_client(), email="new@example.org")
+    known = signup(app.test_client(), email="taken@example.org", password="another long pw", confirm="another long pw")
+    strip = lambda r: re.sub(r"(new|taken)@example\.org|value=\"[^\"]+\"", "", r.get_data(as_text=True))  # noqa: E731
+    assert (fresh.status_code, known.status_code) == (200, 200)
+    assert strip(fresh) == strip(known)
+    assert sorted(k for k in fresh.headers.keys() if k != "Content-Length") == \
+        sorted(k for k in known.headers.keys() if k != "Content-Length")
+    send_pending()
+    by_rcpt = {m["rcpt"][0]: m["msg"] for m in smtp.messages}
+    assert by_rcpt["new@example.org"]["Subject"] == "Confirm your email address"
+    assert by_rcpt["taken@example.org"]["Subject"] == "Someone tried to sign up with your email"
+    body = by_rcpt["taken@example.org"].get_body(("plain",)).get_content()
+    assert "Tess" in body and "/auth/reset" in body and "/auth/confirm/" not in body
+    # The known account is untouched: its old password still works, the new one does not.
+    assert login(client, "taken@example.org", "another long pw").status_code == 200
+    assert login(client, "taken@example.org", "correct horse battery").status_code == 302
+
+
+def test_signup_for_a_known_but_unconfirmed_address_sends_a_fresh_confirmation(client, make_user, smtp):
+    make_user(email="pending@example.org", confirmed=False)
+    assert signup(client, email="pending@example.org").status_code == 200
+    send_pending()
+    assert "/auth/confirm/" in smtp.text()
+
+
+def test_tampered_or_foreign_confirmation_links_are_refused(client, make_user, smtp):
+    signup(client)
+    link = _link(smtp, "/auth/confirm/")
+    assert client.get(link[:-3] + "abc").status_code == 400
+    assert client.get("/auth/confirm/not-a-token").status_code == 400
+
+
+def test_members_a_coordinator_registers_and_admins_need_no_confirmation(app, make_user, runner, monkeypatch):
+    from app.services import accounts
+
+    coordinator = make_user("coordinator")
+    resident = accounts.create_resident(coordinator, "Jo Resident", "55082")
+    assert resident.is_confirmed
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "a long admin password")
+    result = runner.invoke(args=["user", "create-admin", "--name", "Ad Min", "--email", "boss@example.org"])
+    assert result.exit_code == 0, result.output
+    admin = accounts.find_by_email("boss@example.org")
+    assert admin is not None and admin.is_confirmed
 
 
 def test_signup_errors_are_shown_beside_fields_and_typed_values_kept(client, make_user):
-    make_user(email="taken@example.org")
-    response = signup(client, email="taken@example.org", name="Kept Name", zip_code="00000")
+    response = signup(client, name="Kept Name", zip_code="00000")
     html = response.get_data(as_text=True)
-    assert response.status_code == 200
-    assert "We don&#39;t know ZIP 00000" in html or "already exists" in html
+    assert response.status_code == 422
+    assert "We don&#39;t know ZIP 00000" in html
     assert 'value="Kept Name"' in html
 
 

@@ -18,6 +18,7 @@ def crew(make_user):
     class Crew:
         a = make_user("coordinator", name="Avery Coord", email="avery@example.org")
         b = make_user("coordinator", name="Blake Coord", email="blake@example.org")
+        c = make_user("coordinator", name="Cam Coord", email="cam@example.org")
         donor = make_user(name="Dana Donor", email="dana@example.org")
         resident = make_user("resident", name="Robin Resident", email="robin@example.org")
     return Crew
@@ -77,10 +78,15 @@ def test_members_cannot_reach_the_desk_the_csv_or_others_requests(client, crew, 
 
 def test_two_coordinators_approve_through_the_pages_then_pay_then_export(client, crew):
     fund.record_receipt(crew.a, "500", "check", TODAY, None)
-    req = fund.create_request(crew.a, crew.resident, "100", "utilities", "Xcel Energy")
+    req = fund.create_request(crew.c, crew.resident, "100", "utilities", "Xcel Energy")
     detail = f"/fund/requests/{req.id}"
     login(client, crew.a.email)
+    assert ">Approve</button>" in client.get(detail).get_data(as_text=True)
     assert client.post(f"{detail}/approve", data={"csrf_token": csrf_token(client, detail)}).status_code == 302
+    # Having approved, the coordinator sees who approved and what is still needed, not the button again.
+    page = client.get(detail).get_data(as_text=True)
+    assert ">Approve</button>" not in page
+    assert "Avery Coord" in page and "One more approval is needed" in page and "You have approved" in page
     again = client.post(f"{detail}/approve", data={"csrf_token": csrf_token(client, detail)})
     assert again.status_code == 409 and "second coordinator" in again.get_data(as_text=True)
     client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
@@ -107,3 +113,17 @@ def test_receipt_form_keeps_what_was_typed_on_error(client, crew):
                                                    "reference": "envelope 3"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and "two digits" in html and 'value="envelope 3"' in html
+
+
+def test_the_coordinator_who_filed_a_request_cannot_approve_it(client, crew):
+    """Two people other than the one who asked and the one who filed decide."""
+    fund.record_receipt(crew.a, "500", "check", TODAY, None)
+    req = fund.create_request(crew.c, crew.resident, "100", "utilities", "Xcel Energy")
+    detail = f"/fund/requests/{req.id}"
+    login(client, crew.c.email)
+    page = client.get(detail).get_data(as_text=True)
+    assert ">Approve</button>" not in page and "You filed this request" in page
+    assert client.post(f"{detail}/approve", data={"csrf_token": csrf_token(client, detail)}).status_code == 403
+    assert client.post(f"{detail}/decline", data={"csrf_token": csrf_token(client, detail), "reason": "x"}).status_code == 403
+    db.session.expire_all()
+    assert db.session.get(FundRequest, req.id).approvals == []

@@ -60,7 +60,8 @@ def test_after_approval_only_the_two_people_and_coordinators_see_contact_and_eac
     url = f"/matches/{pair['match'].id}"
     login(client, pair["helper"].email)
     page = client.get(url).get_data(as_text=True)
-    assert "riley@example.org" in page and "715-555-0101" in page and "12 Hidden Lane" in page
+    # Riley is reached the way she chose (her email, the default); her phone stays hers.
+    assert "riley@example.org" in page and "12 Hidden Lane" in page and "715-555-0101" not in page
     client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/")})
     login(client, pair["stranger"].email)
     assert client.get(url).status_code == 404

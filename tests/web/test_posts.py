@@ -96,7 +96,8 @@ def test_ten_thousand_characters_of_details(client, make_user, login_as):
 
 def test_need_without_time_or_flexible_is_refused(client, make_user, login_as):
     login_as(make_user())
-    data = need_form(**{"windows-0-day": "", "windows-0-start": "", "windows-0-end": ""})
+    # (A ride takes its time from the appointment: see test_a_ride_need_asks_its_date_once.)
+    data = need_form(category="food", **{"windows-0-day": "", "windows-0-start": "", "windows-0-end": ""})
     _assert_error(post_new(client, "need", data), "I&#39;m flexible", [])
 
 
@@ -113,14 +114,26 @@ def test_garbage_numbers_never_500(client, make_user, login_as):
         assert response.status_code == 422, (field, value, response.status_code)
 
 
-def test_emergency_fund_need_states_amount_and_purpose(client, make_user, login_as):
+def test_money_is_never_a_post_the_form_leads_to_the_fund(client, make_user, login_as):
+    """Money moves only through the fund (two approvals, limits, the ledger), never person to person."""
     login_as(make_user())
     data = need_form(category="emergency_funds", title="Short on rent", quantity="350", fund_purpose="rent",
                      destination_kind="")
-    assert post_new(client, "need", data).status_code == 302
-    post = db.session.scalar(db.select(Post))
-    assert post.quantity == 350 and post.fund_purpose == "rent" and post.destination_kind is None
-    assert "350 dollars" in client.get(f"/posts/{post.id}").get_data(as_text=True)
+    response = post_new(client, "need", data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "through the emergency fund" in html and 'value="Short on rent"' in html
+    assert db.session.scalar(db.select(db.func.count()).select_from(Post)) == 0
+    form = client.get("/posts/new?kind=need").get_data(as_text=True)
+    assert 'value="emergency_funds"' not in form and "/fund/" in form
+    # Following an old link to a money post form lands on the fund, asking or pledging.
+    assert client.get("/posts/new?kind=offer&category=emergency_funds").headers["Location"] == "/fund/#pledge"
+    assert client.get("/posts/new?kind=need&category=emergency_funds").headers["Location"] == "/fund/"
+
+
+def test_a_resident_asking_for_money_is_led_to_the_fund_request(client, make_user, login_as):
+    login_as(make_user("resident"))
+    assert client.get("/posts/new?kind=need&category=emergency_funds").headers["Location"] == "/fund/requests/new"
 
 
 def test_workshop_offer_has_places(client, make_user, login_as):
