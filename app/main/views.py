@@ -3,7 +3,7 @@ from flask_login import current_user
 
 from app.extensions import csrf
 from app.services import ServiceError, digests, geo
-from app.services import posts as post_service
+from app.services import browse as browse_service
 from app.web import public
 
 bp = Blueprint("main", __name__)
@@ -15,7 +15,7 @@ def index():
     origin = None
     if current_user.is_authenticated and current_user.lat is not None:
         origin = geo.coarse_cell(current_user.lat, current_user.lon)
-    recent = post_service.browse(post_service.BrowseFilters(kind="need", origin=origin, within_miles=25 if origin else None, per_page=6))
+    recent = browse_service.browse(browse_service.BrowseFilters(kind="need", origin=origin, within_miles=25 if origin else None, per_page=6))
     return render_template("main/index.html", recent=recent, has_origin=origin is not None)
 
 

@@ -4,7 +4,7 @@ from wtforms import BooleanField, FieldList, FormField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from app.forms import BaseForm, BoundedDateField, FiniteDecimalField, PlainForm, WholeNumberField
-from app.models.posts import CATEGORIES, DAY_LABELS, POST_CATEGORIES, DESTINATION_KINDS, FUND_PURPOSES, OFFER_FORMATS, URGENCIES
+from app.models.posts import DAY_LABELS, POST_CATEGORIES, DESTINATION_KINDS, FUND_PURPOSES, OFFER_FORMATS, URGENCIES
 from app.services.posts import MAX_DETAILS, PostInput
 from app.validators import KnownZip
 

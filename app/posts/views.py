@@ -8,6 +8,7 @@ from app.matches.forms import HelpForm
 from app.posts.forms import BrowseForm, PostForm
 from app.services import Conflict, NotAllowed, ServiceError, geo
 from app.services import matches as match_service
+from app.services import browse as browse_service
 from app.services import posts as post_service
 from app.timeutil import community_zone
 from app.web import form_error, public, safe_next
@@ -32,18 +33,18 @@ def browse():
     form.validate()  # each filter below is used only if its own field is valid
     ok = lambda field: field.data not in (None, "") and not field.errors  # noqa: E731
     origin = _viewer_origin(form.near.data.strip() if ok(form.near) else None)
-    filters = post_service.BrowseFilters(
+    filters = browse_service.BrowseFilters(
         kind=form.kind.data if form.kind.data in ("need", "offer") else "need",
         category=form.category.data if ok(form.category) else None,
         q=form.q.data if ok(form.q) else "",
         within_miles=float(form.within.data) if ok(form.within) and origin else None,
         origin=origin,
         min_urgency=int(form.urgency.data) if ok(form.urgency) else None,
-        sort=form.sort.data if form.sort.data in post_service.SORTS else "urgency",
+        sort=form.sort.data if form.sort.data in browse_service.SORTS else "urgency",
         page=form.page.data if ok(form.page) else 1,
         per_page=current_app.config["POSTS_PER_PAGE"],
     )
-    result = post_service.browse(filters)
+    result = browse_service.browse(filters)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     # Shown on the folded "Filters" button: how many of the filters in use change what a bare /browse shows.
     active_filters = sum(map(bool, (filters.category, filters.q, ok(form.near), filters.within_miles,
@@ -66,7 +67,7 @@ def detail(post_id: int):
     manager = current_user.is_authenticated and post_service.can_manage(current_user, post)
     if not post.is_open and not manager:
         abort(404)
-    distance = post_service.public_distance(post, _viewer_origin())
+    distance = browse_service.public_distance(post, _viewer_origin())
     return render_template("posts/detail.html", post=post, manager=manager, distance=distance,
                            is_owner=current_user.is_authenticated and post.owner_id == current_user.id,
                            **_help_context(post, manager))
@@ -111,7 +112,7 @@ def help_(post_id: int):
                   "success")
             return redirect(url_for("posts.detail", post_id=post.id))
     return render_template("posts/detail.html", post=post, manager=manager,
-                           distance=post_service.public_distance(post, _viewer_origin()),
+                           distance=browse_service.public_distance(post, _viewer_origin()),
                            is_owner=post.owner_id == current_user.id, **context), 422
 
 
