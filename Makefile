@@ -1,4 +1,5 @@
 # The two commands of the README's Quick start: `make serve` (PORT=8080 for another port) and `make test`.
+# `make dev` runs the development server instead of gunicorn, for debugging.
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
@@ -6,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 5000
 
-.PHONY: serve test install browser bench
+.PHONY: serve dev test install browser bench
 
 $(VENV)/.installed: requirements.txt
 	@echo "Installing the Python packages into $(VENV): a few minutes the first time."
@@ -22,9 +23,18 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# The production server (gunicorn, deploy/gunicorn.conf.py) in development mode on SQLite:
+# migrations first, as their own step, then the demo community, then the site.
 serve: install
+	$(FLASK) db upgrade
 	$(FLASK) seed-demo
-	$(FLASK) serve --port $(PORT)
+	@echo "Serving Mutual Aid Exchange on http://127.0.0.1:$(PORT) (Ctrl+C stops it)"
+	PORT=$(PORT) $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py wsgi:app
+
+# The development server, for debugging (reloads nothing, shows tracebacks with --debug).
+dev: install
+	$(FLASK) db upgrade
+	$(FLASK) serve --port $(PORT) --debug
 
 test: install browser
 	$(PY) -m pytest -q $(PYTEST_ARGS)

@@ -30,6 +30,11 @@ def create_app(config: type | dict | None = None) -> Flask:
     elif isinstance(config, dict):
         app.config.update(config)
     _finish_config(app)
+    if app.config["PROXY_FIX_HOPS"] > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     register_extensions(app)

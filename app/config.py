@@ -70,6 +70,10 @@ class Config:
     RESET_RATE_LIMIT = os.environ.get("RESET_RATE_LIMIT", "5 per minute;20 per hour")
     SIGNUP_RATE_LIMIT = os.environ.get("SIGNUP_RATE_LIMIT", "5 per minute;20 per hour")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # How many reverse proxies (nginx, Caddy) stand in front of the app: their X-Forwarded-For /
+    # -Proto / -Host are trusted that many hops deep, so rate limits and logs see the client's
+    # address. 0 (the default) trusts none: a client could otherwise forge its address.
+    PROXY_FIX_HOPS = _int("PROXY_FIX_HOPS", 0)
     RATELIMIT_HEADERS_ENABLED = True
 
     SESSION_COOKIE_HTTPONLY = True

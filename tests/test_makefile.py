@@ -15,8 +15,16 @@ def _dry_run(*args):
 
 
 def test_serve_takes_a_port():
-    assert "serve --port 8080" in _dry_run("serve", "PORT=8080")
-    assert "serve --port 5000" in _dry_run("serve")
+    assert "PORT=8080 .venv/bin/gunicorn -c deploy/gunicorn.conf.py wsgi:app" in _dry_run("serve", "PORT=8080")
+    assert "PORT=5000 .venv/bin/gunicorn" in _dry_run("serve")
+    assert "serve --port 8080" in _dry_run("dev", "PORT=8080")
+
+
+def test_serve_runs_migrations_as_their_own_step_before_the_server():
+    steps = _dry_run("serve").splitlines()
+    upgrade = next(i for i, line in enumerate(steps) if "db upgrade" in line)
+    server = next(i for i, line in enumerate(steps) if "gunicorn" in line and "-c" in line)
+    assert upgrade < server
 
 
 def test_install_shows_progress():

@@ -1,0 +1,42 @@
+"""gunicorn settings for Mutual Aid Exchange: `gunicorn -c deploy/gunicorn.conf.py wsgi:app`.
+
+Every value can be changed through the environment, so one file serves `make serve` on a laptop and
+a deployment behind a reverse proxy.
+
+- Workers: `WEB_CONCURRENCY`, else one per core plus one when rate limits live in Redis
+  (`RATELIMIT_STORAGE_URI=redis://...`), else 1: in-memory rate limits are per process, so several
+  processes without Redis would each allow the full limit.
+- Threads: `GUNICORN_THREADS` (default 4, the gthread worker): requests waiting on the database or
+  on SMTP do not hold a whole process.
+- The app is loaded once before forking (copy-on-write memory shared by the workers); each worker
+  then drops the database connections it inherited, so no two processes share a socket.
+"""
+import multiprocessing
+import os
+
+bind = os.environ.get("BIND") or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
+_redis = os.environ.get("RATELIMIT_STORAGE_URI", "").startswith(("redis://", "rediss://", "redis+"))
+workers = int(os.environ.get("WEB_CONCURRENCY") or (multiprocessing.cpu_count() + 1 if _redis else 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = "gthread"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+# Recycle workers now and then, so that a slow leak can never grow without bound.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = 500
+preload_app = True
+# Access log off by default (the app writes its own lines without personal data); "-" for stdout.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# Behind a proxy, the forwarded headers are trusted only through the app's PROXY_FIX_* settings.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_fork(server, worker):  # noqa: ARG001 - gunicorn's hook signature
+    from app.extensions import db
+
+    app = worker.app.wsgi()
+    with app.app_context():
+        db.engine.dispose(close=False)
