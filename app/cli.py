@@ -94,6 +94,9 @@ def match_tick() -> None:
 
     link = lambda m: _external("matches.detail", match_id=m.id)  # noqa: E731
     outcome = lambda token: _external("matches.outcome_by_link", token=token)  # noqa: E731
+    from app.services.posts import refresh_urgency_keys
+
+    refresh_urgency_keys()
     proposed = matches.propose_missing()
     expired = matches.expire_unanswered()
     reminded = matches.send_reminders(link)

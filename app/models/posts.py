@@ -52,6 +52,16 @@ def urgency_on(needed_by: date | None, today: date) -> int:
     return 3 if days == 0 else 2 if days <= 2 else 1 if days <= 7 else 0
 
 
+NO_DATE = date(9000, 1, 1)
+PASSED = date(9999, 12, 31)
+
+
+def urgency_key_for(needed_by: date | None, today: date) -> date:
+    if needed_by is None:
+        return NO_DATE
+    return PASSED if needed_by < today else needed_by
+
+
 def needed_by_label(needed_by: date | None, today: date) -> str:
     """'Needed by Nov 10', 'Needed today', 'Was needed by Nov 10', or 'Whenever'."""
     if needed_by is None:
@@ -67,7 +77,11 @@ class Post(db.Model):
 
     __tablename__ = "posts"
     __table_args__ = (
-        Index("ix_posts_browse", "status", "kind", "category", "expires_at"),
+        # One index per browse order, so that no page sorts every open post (README, "Measured").
+        Index("ix_posts_newest", "kind", "status", "created_at", "id"),
+        Index("ix_posts_category_newest", "kind", "status", "category", "created_at", "id"),
+        Index("ix_posts_urgent", "kind", "status", "urgency_key", "created_at", "id"),
+        Index("ix_posts_category_urgent", "kind", "status", "category", "urgency_key", "created_at", "id"),
         Index("ix_posts_geo", "cell_lat", "cell_lon"),
         Index("ix_posts_owner_status", "owner_id", "status"),
         CheckConstraint("kind in ('need', 'offer')", name="ck_posts_kind"),
@@ -100,6 +114,9 @@ class Post(db.Model):
     units_committed: Mapped[int] = mapped_column(default=0, server_default="0")
     urgency: Mapped[int] = mapped_column(default=0, index=True)  # needs only: 0..3
     needed_by: Mapped[date | None]  # needs: the local date the urgency points to, fixed when posted
+    # The browse order "most urgent" as one indexed column: `needed_by` while it is still to come,
+    # NO_DATE for needs without one, PASSED once the date has gone by (refreshed by the hourly tick).
+    urgency_key: Mapped[date] = mapped_column(default=lambda: NO_DATE, server_default="9000-01-01")
     duration_min: Mapped[int] = mapped_column(default=60)  # needs
     flexible: Mapped[bool] = mapped_column(default=False)  # needs: no dated window
     radius_miles: Mapped[float | None]  # offers: how far the helper travels
@@ -129,6 +146,8 @@ class Post(db.Model):
     weekly_slots: Mapped[list["WeeklySlot"]] = relationship(
         back_populates="post", cascade="all, delete-orphan", order_by="(WeeklySlot.day, WeeklySlot.start_min)"
     )
+    # The words search looks up (app/models/search.py), rewritten whenever the post is saved.
+    terms: Mapped[list["PostTerm"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)  # noqa: F821
 
     @property
     def category_label(self) -> str:
@@ -205,6 +224,7 @@ class WeeklySlot(db.Model):
 def most_urgent_first(today: date) -> list:
     """ORDER BY for needs, most urgent first: dates still to come (earliest first), then needs with
     no date, then needs whose date has passed; longest waiting first within each. The same on
-    SQLite and PostgreSQL (which sort NULLs at opposite ends)."""
+    SQLite and PostgreSQL (which sort NULLs at opposite ends). Browse uses the indexed
+    `urgency_key`, which holds the same order; this form is for the short lists (queue, digests)."""
     bucket = case((Post.needed_by.is_(None), 1), (Post.needed_by < today, 2), else_=0)
     return [bucket, Post.needed_by, Post.created_at, Post.id]

@@ -7,14 +7,12 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
-import numpy as np
-from rapidfuzz import fuzz, process, utils
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Post
 from app.models.posts import URGENCY_DAYS, most_urgent_first
-from app.services import geo
+from app.services import geo, search
 from app.timeutil import local_today, utcnow
 
 SORTS = {"urgency": "Most urgent", "newest": "Newest", "closest": "Closest"}
@@ -46,6 +44,12 @@ class BrowsePage:
     total: int
     page: int
     pages: int
+    capped: bool = False  # more than COUNT_CAP posts match: shown as "1,000+", pages as "of 50+"
+
+
+COUNT_CAP = 1000
+# "Closest" without a distance: look this far first, and farther only when a page needs it.
+CLOSEST_PROBE_MILES = 25.0
 
 
 def _distance_sq_expr(origin: tuple[float, float]):
@@ -62,16 +66,28 @@ def _conditions(f: BrowseFilters) -> list:
     if f.category:
         conds.append(Post.category == f.category)
     if f.min_urgency is not None and f.kind == "need":
-        # "At least this urgent" today: needed by a date no later than the urgency allows.
-        conds += [Post.needed_by.is_not(None), Post.needed_by >= local_today(),
-                  Post.needed_by <= local_today() + timedelta(days=URGENCY_DAYS[f.min_urgency])]
+        # "At least this urgent" today: needed by a date no later than the urgency allows (the
+        # indexed urgency key equals the date while it is still to come).
+        conds += [Post.urgency_key >= local_today(),
+                  Post.urgency_key <= local_today() + timedelta(days=URGENCY_DAYS[f.min_urgency])]
     if f.origin and f.within_miles:
-        lat0, lon0 = f.origin
-        dlat = f.within_miles / MILES_PER_DEG + 0.01
-        dlon = f.within_miles / (MILES_PER_DEG * max(math.cos(math.radians(lat0)), 0.01)) + 0.02
-        conds += [Post.cell_lat.between(lat0 - dlat, lat0 + dlat), Post.cell_lon.between(lon0 - dlon, lon0 + dlon),
-                  _distance_sq_expr(f.origin) <= f.within_miles ** 2]
+        conds += _within(f.origin, f.within_miles)
     return conds
+
+
+def _within(origin: tuple[float, float], miles: float) -> list:
+    """Posts whose public cell is within `miles`: an indexed box, then the exact circle."""
+    lat0, lon0 = origin
+    dlat = miles / MILES_PER_DEG + 0.01
+    dlon = miles / (MILES_PER_DEG * max(math.cos(math.radians(lat0)), 0.01)) + 0.02
+    return [Post.cell_lat.between(lat0 - dlat, lat0 + dlat), Post.cell_lon.between(lon0 - dlon, lon0 + dlon),
+            _distance_sq_expr(origin) <= miles ** 2]
+
+
+def capped_count(conds: list, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """How many posts match, counting no further than `cap` (an index range scan, not a full count)."""
+    n = db.session.scalar(select(func.count()).select_from(select(Post.id).where(*conds).limit(cap + 1).subquery()))
+    return min(n, cap), n > cap
 
 
 def _order(f: BrowseFilters) -> list:
@@ -79,30 +95,7 @@ def _order(f: BrowseFilters) -> list:
         return [_distance_sq_expr(f.origin), Post.id.desc()]
     if f.sort == "newest" or f.kind == "offer":
         return [Post.created_at.desc(), Post.id.desc()]
-    return most_urgent_first(local_today())
-
-
-def search_ids(conds: list, q: str, cutoff: float = 75.0) -> list[int]:
-    """Ids of posts matching the filters whose title or details fit `q`, best first.
-
-    Typo-tolerant: each query word is scored against its best word-sized stretch of the text
-    (rapidfuzz partial_ratio, in native code over all rows at once) and the words are averaged,
-    so "resmue" finds "Resume writing" and a long text is not penalised for its length.
-    """
-    words = [w for w in utils.default_process(q).split() if len(w) > 1][:8]
-    if not words:
-        return []
-    # Core execution on the session's connection: plain tuples, without the ORM's per-row loading.
-    stmt = select(Post.__table__.c.id, Post.__table__.c.title, func.substr(Post.__table__.c.details, 1, 300)).where(*conds)
-    rows = db.session.connection().execute(stmt).all()
-    if not rows:
-        return []
-    texts = [utils.default_process(f"{title} {details or ''}") for _pid, title, details in rows]
-    scores = process.cdist(words, texts, scorer=fuzz.partial_ratio, dtype=np.uint8, workers=-1).mean(axis=0)
-    hits = np.flatnonzero(scores >= cutoff)
-    ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
-    order = np.lexsort((-ids[hits], -scores[hits]))  # best score first, then newest id
-    return ids[hits][order].tolist()
+    return [Post.urgency_key, Post.created_at, Post.id]  # most urgent, then longest waiting (indexed)
 
 
 def browse(f: BrowseFilters) -> BrowsePage:
@@ -111,21 +104,30 @@ def browse(f: BrowseFilters) -> BrowsePage:
     page = max(f.page, 1)
     offset = (page - 1) * f.per_page
     if f.q.strip():
-        ids = search_ids(conds, f.q)
-        total = len(ids)
-        if f.sort != "urgency" or f.kind == "offer":
-            # An explicit sort re-orders the matches; otherwise the best text match comes first.
-            order_rows = db.session.execute(select(Post.id).where(Post.id.in_(ids)).order_by(*_order(f))).scalars().all() if ids else []
-            ids = list(order_rows)
-        page_ids = ids[offset:offset + f.per_page]
-        posts = db.session.scalars(select(Post).where(Post.id.in_(page_ids))).all() if page_ids else []
-        by_id = {p.id: p for p in posts}
-        posts = [by_id[i] for i in page_ids if i in by_id]
+        # Through the words index (services/search.py). An explicit sort orders the matches;
+        # otherwise the best text match comes first.
+        explicit = f.sort != "urgency" or f.kind == "offer"
+        found = search.search(conds, f.q, _order(f) if explicit else None, offset, f.per_page, cap=COUNT_CAP)
+        posts, total, capped = found.posts, found.total, found.capped
     else:
-        total = db.session.scalar(select(func.count()).select_from(Post).where(*conds))
-        posts = db.session.scalars(select(Post).where(*conds).order_by(*_order(f)).offset(offset).limit(f.per_page)).all()
+        total, capped = capped_count(conds)
+        near = []
+        if f.sort == "closest" and f.origin and not f.within_miles:
+            # Sorting every open post by distance would cost the same as no index at all: look
+            # close by first, and only as far as this page needs.
+            # Every post outside a circle is farther than every post inside it, so a circle that
+            # holds this page's rows gives exactly the rows a full sort would. One probe, so the
+            # number of queries stays the same whatever the page.
+            within = _within(f.origin, CLOSEST_PROBE_MILES)
+            if capped_count(conds + within, offset + f.per_page)[0] >= offset + f.per_page:
+                near = within
+        posts = db.session.scalars(select(Post).where(*conds, *near).order_by(*_order(f))
+                                   .offset(offset).limit(f.per_page)).all()
+        items = [BrowseItem(p, public_distance(p, f.origin)) for p in posts]
+        pages = max(1, math.ceil(total / f.per_page)) + (1 if capped else 0)
+        return BrowsePage(items, total, page, pages, capped)
     items = [BrowseItem(p, public_distance(p, f.origin)) for p in posts]
-    return BrowsePage(items, total, page, max(1, math.ceil(total / f.per_page)))
+    return BrowsePage(items, total, page, max(1, math.ceil(total / f.per_page)) + (1 if capped else 0), capped)
 
 
 def public_distance(post: Post, origin: tuple[float, float] | None) -> str | None:

@@ -168,6 +168,7 @@ def seed(seed_value: int = 7) -> tuple[list[tuple[str, str, str]], bool]:
             matches.approve(coordinator, match.match.id, lambda m: f"{current_app.config['BASE_URL']}/matches/{m.id}")
     _seed_fund(rng, coordinator, accounts.find_by_email(f"coordinator2@{DEMO_DOMAIN}"),
                accounts.find_by_email(f"admin@{DEMO_DOMAIN}"), members, resident)
+    analyze()
     _logins_file().write_text("".join(f"{r}\t{e}\t{p}\n" for r, e, p in logins))
     _logins_file().chmod(0o600)
     return logins, True
@@ -212,3 +213,11 @@ def _offer_details(category: str) -> str:
         "peer_support": "Confidential, peer-led, everyone welcome.",
         "household_items": "Pick up or I can drop off nearby.",
     }[category]
+
+
+def analyze() -> None:
+    """PostgreSQL: fresh planner statistics after a bulk load (tables never analysed get plans
+    100x slower). Autovacuum keeps them fresh afterwards; SQLite needs nothing."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")

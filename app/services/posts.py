@@ -4,17 +4,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Post, PostWindow, User, WeeklySlot
 from app.models.posts import (CATEGORIES, DESTINATION_KINDS, FUND_PURPOSES, KINDS, MONEY_CATEGORY, OFFER_FORMATS,
-                              URGENCIES, URGENCY_DAYS)
+                              URGENCIES, URGENCY_DAYS, PASSED, urgency_key_for)
 from app.services import FieldError, NotAllowed, ServiceError
-from app.services import accounts, geo, matches
+from app.services import accounts, geo, matches, search
 from app.services.disclosure import notice_recipient
 from app.services.mail import queue_email
-from app.timeutil import community_zone, local_to_utc, utc_to_local, utcnow
+from app.timeutil import community_zone, local_to_utc, local_today, utc_to_local, utcnow
 
 log = logging.getLogger(__name__)
 MAX_DETAILS = 2000
@@ -162,6 +162,7 @@ def _apply(post: Post, data: PostInput) -> None:
         said_on = utc_to_local(post.created_at if post.id is None and post.created_at else utcnow(), zone).date()
         post.needed_by = said_on + timedelta(days=URGENCY_DAYS[urgency])
     post.urgency = urgency
+    post.urgency_key = urgency_key_for(post.needed_by, local_today(zone))
     post.duration_min = data.duration_min if is_need else 60
     post.flexible = data.flexible if is_need else False
     post.radius_miles = None if is_need else data.radius_miles
@@ -180,6 +181,7 @@ def _apply(post: Post, data: PostInput) -> None:
         for s, e in ([] if post.flexible else data.windows)
     ]
     post.weekly_slots = [WeeklySlot(day=d, start_min=s, end_min=e) for d, s, e in ([] if is_need else data.weekly)]
+    search.set_terms(post)  # the words search finds it by, saved in the same transaction
 
 
 def create_post(actor: User, data: PostInput, owner: User | None = None) -> Post:
@@ -250,6 +252,16 @@ def renew_post(actor: User, post: Post) -> Post:
     return post
 
 
+def refresh_urgency_keys() -> int:
+    """Needs whose date has passed move to the end of "most urgent" (run by the hourly tick)."""
+    today = local_today()
+    done = db.session.execute(update(Post).where(Post.kind == "need", Post.status == "open",
+                                                 Post.needed_by < today, Post.urgency_key != PASSED)
+                              .values(urgency_key=PASSED).execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return done or 0
+
+
 def expire_posts(post_url_for) -> tuple[int, int]:
     """Close open posts past their expiry and warn owners of posts expiring soon.
 
@@ -261,6 +273,7 @@ def expire_posts(post_url_for) -> tuple[int, int]:
     for post in expired:
         post.status, post.closed_at = "expired", now
         matches.post_closed(post)
+    search.prune_closed()  # words of posts closed since the last run (search skips them anyway)
     soon = now + timedelta(days=current_app.config["POST_EXPIRY_WARNING_DAYS"])
     due = db.session.scalars(
         select(Post).where(Post.status == "open", Post.expires_at <= soon, Post.expiry_warned_at.is_(None))
