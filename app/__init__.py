@@ -42,11 +42,12 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
-    from app import cli
+    from app import after_response, cli
     from app.services import mail
 
     cli.init_app(app)
     mail.init_app(app)
+    after_response.init_app(app)
     return app
 
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
+from app.after_response import later
 from app.extensions import db
 from app.models import Post, PostWindow, User, WeeklySlot
 from app.models.posts import (CATEGORIES, DESTINATION_KINDS, FUND_PURPOSES, KINDS, MONEY_CATEGORY, OFFER_FORMATS,
@@ -200,7 +201,7 @@ def create_post(actor: User, data: PostInput, owner: User | None = None) -> Post
     db.session.add(post)
     db.session.commit()  # the post is saved before anything else can fail
     log.info("user %s posted %s %s", actor.id, post.kind, post.id)
-    matches.propose_after_save(post.id)
+    later(matches.propose_after_save, post.id)  # the engine runs after the response has gone out
     return post
 
 
@@ -217,7 +218,7 @@ def update_post(actor: User, post: Post, data: PostInput) -> Post:
     _apply(post, data)
     post.proposed_at = None  # its proposals are computed again, after the save
     db.session.commit()
-    matches.propose_after_save(post.id)
+    later(matches.propose_after_save, post.id)
     return post
 
 
