@@ -407,6 +407,34 @@ def test_every_form_field_survives_hostile_values(app, world, browsers):
     print(f"\n{len(targets)} forms fuzzed in {time.monotonic() - started:.1f} s")
 
 
+DIRECT_ARGS = ("q", "page", "for", "kind", "category", "next", "action", "sort", "near", "within", "urgency")
+
+
+def test_query_parameters_survive_hostile_values(app, world, browsers):
+    """Every GET page, as an admin (who may see them all) or, for the log-in pages, anonymously:
+    the filters of its search forms and the parameters views read directly get hostile values."""
+    failures = []
+    for page in get_pages(app, world):
+        path = urlsplit(page).path
+        b = browsers["anonymous" if path.startswith("/auth/") else "admin"]
+
+        @settings(max_examples=8, **FUZZ)
+        @given(params=st.dictionaries(st.sampled_from(DIRECT_ARGS), hostile_value, min_size=1, max_size=4))
+        @example(params={"q": "a\x00b", "action": "a\x00b"})
+        @example(params={"page": "9" * 30, "for": str(2**63)})
+        @example(params={"page": "9" * 5000, "for": "9" * 5000, "within": "sNaN", "urgency": "\u0663"})
+        def get_it(params):
+            query = "&".join(f"{quote(k)}={quote(v)}" for k, v in params.items())
+            response = b.open("GET", f"{path}?{query}")
+            assert response.status_code < 500, (path, params)
+
+        try:
+            get_it()
+        except Exception as err:
+            failures.append(f"{path}: {type(err).__name__}: {str(err)[:1000]}")
+    assert not failures, "\n\n".join(failures)
+
+
 def test_every_form_inherits_the_shared_checks():
     """A form added later cannot skip the control-character check by inheriting FlaskForm."""
     import importlib
