@@ -74,7 +74,7 @@ def digest_send() -> None:
 @match_cli.command("run")
 def match_run() -> None:
     """Re-run the whole assignment over every open post (nightly); waiting engine proposals are replaced."""
-    from app.services.matches import run_all
+    from app.services.proposals import run_all
 
     with click.progressbar(length=1, label="Matching open posts", show_pos=True) as bar:
         def progress(done: int, total: int) -> None:
@@ -89,18 +89,17 @@ def match_run() -> None:
 @match_cli.command("tick")
 def match_tick() -> None:
     """Time-driven steps (run hourly): unanswered approvals reopen, reminders, follow-up questions."""
-    from app.services import matches
+    from app.services import followup, matches, proposals
     from app.services.mail import send_pending
+    from app.services.posts import refresh_urgency_keys
 
     link = lambda m: _external("matches.detail", match_id=m.id)  # noqa: E731
     outcome = lambda token: _external("matches.outcome_by_link", token=token)  # noqa: E731
-    from app.services.posts import refresh_urgency_keys
-
     refresh_urgency_keys()
-    proposed = matches.propose_missing()
+    proposed = proposals.propose_missing()
     expired = matches.expire_unanswered()
-    reminded = matches.send_reminders(link)
-    asked = matches.send_followups(link, outcome)
+    reminded = followup.send_reminders(link)
+    asked = followup.send_followups(link, outcome)
     sent, failed = send_pending()
     click.echo(f"Proposed for {proposed} posts left without proposals; reopened {expired} unanswered matches; "
                f"reminded {reminded}; asked {asked} how it went. Emails sent {sent}, failed {failed}.")

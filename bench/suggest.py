@@ -62,7 +62,7 @@ def main():
             print(f"new {kind}: median {statistics.median(times):.0f} ms, max {max(times):.0f} ms, "
                   f"{statistics.median(counts):.0f} SQL statements; proposals so far {made}")
         if a.nightly:
-            from app.services.matches import run_all
+            from app.services.proposals import run_all
 
             t0 = time.perf_counter()
             report = run_all()

@@ -11,6 +11,7 @@ from app.posts.views import new_post_page
 from app.services import Conflict, NotAllowed, ServiceError, accounts, match_engine
 from app.services import cases as case_service
 from app.services import matches as match_service
+from app.services import match_queue
 from app.services import posts as post_service
 from app.web import form_error, roles_required, run_action, text_arg
 
@@ -61,7 +62,7 @@ def _resident_page(person: User, note_form: CaseNoteForm):
     """The case view: every need and match of the resident, and the coordinators' private notes."""
     posts = post_service.posts_of([person.id])
     return render_template("coord/resident.html", person=person, posts=posts,
-                           matches=match_service.matches_for_posts([p.id for p in posts]),
+                           matches=match_queue.matches_for_posts([p.id for p in posts]),
                            notes=case_service.notes_of(current_user, person), note_form=note_form)
 
 
@@ -121,8 +122,8 @@ def _queue_action(match_id: int, action, done: str):
 @bp.route("/queue")
 @roles_required("coordinator")
 def queue():
-    items = match_service.queue(request.args.get("page", 1, type=int), current_app.config["QUEUE_PER_PAGE"])
-    return render_template("coord/queue.html", items=items, unmet=match_service.unmet_needs(),
+    items = match_queue.queue(request.args.get("page", 1, type=int), current_app.config["QUEUE_PER_PAGE"])
+    return render_template("coord/queue.html", items=items, unmet=match_queue.unmet_needs(),
                            reject_form=RejectForm(), swap_form=SwapForm())
 
 
@@ -178,7 +179,7 @@ def manual_match(need_id: int):
                 return redirect(url_for("matches.detail", match_id=match.id))
         else:
             flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
-    results = match_service.search_offers(need, "" if q_error else q)
+    results = match_queue.search_offers(need, "" if q_error else q)
     return render_template("coord/manual_match.html", need=need, q=q, q_error=q_error, results=results, form=form,
                            bucket=match_engine.km_to_bucket), (422 if request.method == "POST" else 200)
 

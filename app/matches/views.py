@@ -6,6 +6,7 @@ from app.matches.forms import AnswerForm, OutcomeForm
 from app.services import Conflict, NotAllowed, ServiceError
 from app.services import disclosure
 from app.services import matches as match_service
+from app.services import followup
 from app.web import form_error, public
 
 bp = Blueprint("matches", __name__, url_prefix="/matches")
@@ -59,7 +60,7 @@ def outcome(match_id: int):
     form = OutcomeForm()
     if form.validate_on_submit():
         try:
-            match_service.record_outcome(current_user, match_id, form.happened.data == "yes", form.feedback.data)
+            followup.record_outcome(current_user, match_id, form.happened.data == "yes", form.feedback.data)
         except NotAllowed:
             abort(403)
         except Conflict as err:
@@ -78,13 +79,13 @@ def outcome(match_id: int):
 def outcome_by_link(token: str):
     """The follow-up email's signed link: a GET shows the question, the POST records the answer."""
     try:
-        match, person = match_service.match_for_outcome_token(token)
+        match, person = followup.match_for_outcome_token(token)
     except ServiceError as err:
         return render_template("errors/error.html", code=404, title="Link not valid", message=err.message), 404
     form = OutcomeForm()
     if form.validate_on_submit():
         try:
-            match_service.record_outcome(person, match.id, form.happened.data == "yes", form.feedback.data)
+            followup.record_outcome(person, match.id, form.happened.data == "yes", form.feedback.data)
         except Conflict as err:
             abort(409, description=err.message)
         except ServiceError as err:

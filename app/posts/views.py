@@ -8,6 +8,7 @@ from app.matches.forms import HelpForm
 from app.posts.forms import BrowseForm, PostForm
 from app.services import Conflict, NotAllowed, ServiceError, geo
 from app.services import matches as match_service
+from app.services import match_queue
 from app.services import browse as browse_service
 from app.services import posts as post_service
 from app.timeutil import community_zone
@@ -77,8 +78,8 @@ def _help_context(post: Post, manager: bool, form: HelpForm | None = None) -> di
     """What the "I can help" box and the owner's match status need."""
     ctx = {"help_form": None, "my_offers": [], "status_line": "", "post_matches": []}
     if manager:
-        ctx["status_line"] = match_service.looking_for(post) if post.kind == "need" else ""
-        ctx["post_matches"] = match_service.matches_for_posts([post.id])
+        ctx["status_line"] = match_queue.looking_for(post) if post.kind == "need" else ""
+        ctx["post_matches"] = match_queue.matches_for_posts([post.id])
     if post.kind == "need" and post.is_open and current_user.is_authenticated and post.owner_id != current_user.id:
         offers = post_service.open_offers_of(current_user.id, post.category)
         form = form or HelpForm()
@@ -225,7 +226,7 @@ def renew(post_id: int):
 def mine():
     posts = post_service.posts_of([current_user.id])
     by_post: dict[int, list] = {}
-    for m in match_service.matches_for_posts([p.id for p in posts]):
+    for m in match_queue.matches_for_posts([p.id for p in posts]):
         by_post.setdefault(m.need_id, []).append(m)
         by_post.setdefault(m.offer_id, []).append(m)
     return render_template("posts/mine.html", posts=posts, matches=by_post)

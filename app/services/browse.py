@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Post
-from app.models.posts import URGENCY_DAYS, most_urgent_first
+from app.models.posts import URGENCY_DAYS
 from app.services import geo, search
 from app.timeutil import local_today, utcnow
 

@@ -161,9 +161,11 @@ def seed(seed_value: int = 7) -> tuple[list[tuple[str, str, str]], bool]:
     # The engine proposes over the whole community, as the nightly `flask match run` does; the
     # coordinator then has a queue to review, and two approvals show the rest of the flow.
     from app.services import matches
+    from app.services import proposals
+    from app.services import match_queue
 
-    matches.run_all()
-    for match in matches.queue()[:2]:
+    proposals.run_all()
+    for match in match_queue.queue()[:2]:
         if coordinator.id not in (match.match.need.owner_id, match.match.offer.owner_id):
             matches.approve(coordinator, match.match.id, lambda m: f"{current_app.config['BASE_URL']}/matches/{m.id}")
     _seed_fund(rng, coordinator, accounts.find_by_email(f"coordinator2@{DEMO_DOMAIN}"),

@@ -12,7 +12,7 @@ from app.models import Post, PostWindow, User, WeeklySlot
 from app.models.posts import (CATEGORIES, DESTINATION_KINDS, FUND_PURPOSES, KINDS, MONEY_CATEGORY, OFFER_FORMATS,
                               URGENCIES, URGENCY_DAYS, PASSED, urgency_key_for)
 from app.services import FieldError, NotAllowed, ServiceError
-from app.services import accounts, geo, matches, search
+from app.services import accounts, geo, matches, proposals, search
 from app.services.disclosure import notice_recipient
 from app.services.mail import queue_email
 from app.timeutil import community_zone, local_to_utc, local_today, utc_to_local, utcnow
@@ -201,7 +201,7 @@ def create_post(actor: User, data: PostInput, owner: User | None = None) -> Post
     db.session.add(post)
     db.session.commit()  # the post is saved before anything else can fail
     log.info("user %s posted %s %s", actor.id, post.kind, post.id)
-    later(matches.propose_after_save, post.id)  # the engine runs after the response has gone out
+    later(proposals.propose_after_save, post.id)  # the engine runs after the response has gone out
     return post
 
 
@@ -218,7 +218,7 @@ def update_post(actor: User, post: Post, data: PostInput) -> Post:
     _apply(post, data)
     post.proposed_at = None  # its proposals are computed again, after the save
     db.session.commit()
-    later(matches.propose_after_save, post.id)
+    later(proposals.propose_after_save, post.id)
     return post
 
 

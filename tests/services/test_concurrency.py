@@ -9,6 +9,7 @@ from app.extensions import db
 from app.models import Match, Post, User
 from app.services import Conflict
 from app.services import matches
+from app.services import proposals
 
 
 def _race(app, user_ids, match_ids):
@@ -44,7 +45,7 @@ def test_twenty_coordinators_approving_the_last_seat_at_once_exactly_one_wins(ap
     for need in needs:
         m = db.session.scalar(select(Match).where(Match.need_id == need.id))
         if m is None:
-            m = matches._proposal(need, offer, 1, None)
+            m = proposals._proposal(need, offer, 1, None)
             db.session.commit()
         ids.append(m.id)
     coordinators = [make_user("coordinator").id for _ in range(20)]

@@ -10,6 +10,9 @@ from app.models.audit import AppendOnlyError
 from app.models.matches import TRANSITIONS, can_move
 from app.services import Conflict, FieldError, NotAllowed
 from app.services import matches
+from app.services import proposals as proposal_service
+from app.services import match_queue
+from app.services import followup
 from app.services.mail import send_pending
 from app.timeutil import utcnow
 from tests.conftest import local_dt, postgres_only
@@ -48,18 +51,18 @@ def test_posting_a_need_proposes_the_best_offer_with_reasons(people, make_post):
     assert (m.offer_id, m.source, m.units) == (offer.id, "engine", 1)
     assert m.score > 0 and 2 <= len(m.reasons) <= 4 and m.distance_km is not None
     assert far.id not in {s.offer_id for s in db.session.scalars(select(Suggestion))}  # out of its reach
-    assert matches.looking_for(need) == "We're looking for a match."
+    assert match_queue.looking_for(need) == "We're looking for a match."
 
 
 def test_posting_an_offer_proposes_it_to_waiting_needs_up_to_its_capacity(people, make_post, make_user):
     needs = [make_post(make_user("resident"), title=f"Ride to work {i}", urgency=i % 4) for i in range(4)]
     assert proposals() == []  # nothing to offer yet: all four are unmet
-    assert len(matches.unmet_needs()) == 4
+    assert len(match_queue.unmet_needs()) == 4
     offer = make_post(people.helper, kind="offer", title="Morning rides", quantity=3)
     made = proposals()
     assert len(made) == 3 and {m.offer_id for m in made} == {offer.id}
     assert sum(m.units for m in made) == 3
-    assert len(matches.unmet_needs()) == 1
+    assert len(match_queue.unmet_needs()) == 1
     assert {m.need_id for m in made} <= {n.id for n in needs}
 
 
@@ -70,7 +73,7 @@ def test_queue_orders_by_urgency_then_waiting_time(people, make_post, make_user)
     new_urgent = make_post(make_user("resident"), title="Ride today, posted later", urgency=3)
     old_urgent.created_at = utcnow() - timedelta(hours=5)
     db.session.commit()
-    assert [i.match.need_id for i in matches.queue()] == [old_urgent.id, new_urgent.id, calm.id]
+    assert [i.match.need_id for i in match_queue.queue()] == [old_urgent.id, new_urgent.id, calm.id]
 
 
 def test_approve_takes_capacity_emails_both_and_is_audited(people, make_post, smtp):
@@ -122,7 +125,7 @@ def test_reject_needs_a_reason_and_then_the_match_is_final(people, make_post):
     matches.reject(people.coord, m.id, "Helper is away this week")
     with pytest.raises(Conflict):
         matches.approve(people.coord, m.id, link)
-    assert [n.id for n in matches.unmet_needs()] == [need.id]
+    assert [n.id for n in match_queue.unmet_needs()] == [need.id]
 
 
 def test_swap_to_another_candidate_from_the_needs_list(people, make_post):
@@ -161,7 +164,7 @@ def test_capacity_is_never_oversubscribed(people, make_post, make_user):
     offer = make_post(people.helper, kind="offer", title="Rides", quantity=1)
     needs = [make_post(make_user("resident"), title=f"Ride {i}") for i in range(3)]
     first = proposals(needs[0])[0]
-    others = [matches._proposal(n, offer, 1, None) for n in needs[1:]]
+    others = [proposal_service._proposal(n, offer, 1, None) for n in needs[1:]]
     db.session.commit()
     matches.approve(people.coord, first.id, link)
     for m in others:
@@ -225,22 +228,22 @@ def _accepted(people, make_post, **need_fields):
 
 def test_yes_from_either_side_completes_and_fulfils_the_need(people, make_post):
     need, m = _accepted(people, make_post)
-    matches.record_outcome(people.helper, m.id, True, "Went well")
+    followup.record_outcome(people.helper, m.id, True, "Went well")
     db.session.expire_all()
     m = db.session.get(Match, m.id)
     assert m.status == "completed" and m.offer_feedback == "Went well"
     assert db.session.get(Post, need.id).status == "fulfilled"
-    matches.record_outcome(people.asker, m.id, True, "Thank you!")  # the other side may still leave feedback
+    followup.record_outcome(people.asker, m.id, True, "Thank you!")  # the other side may still leave feedback
     assert db.session.get(Match, m.id).need_feedback == "Thank you!"
 
 
 def test_no_show_reopens_the_need(people, make_post):
     need, m = _accepted(people, make_post)
-    matches.record_outcome(people.asker, m.id, False)
+    followup.record_outcome(people.asker, m.id, False)
     db.session.expire_all()
     assert db.session.get(Match, m.id).status == "no_show"
     assert db.session.get(Post, need.id).status == "open" and db.session.get(Post, need.id).units_committed == 0
-    assert need.id in {n.id for n in matches.unmet_needs()}  # the same helper is not proposed again
+    assert need.id in {n.id for n in match_queue.unmet_needs()}  # the same helper is not proposed again
 
 
 def test_reminder_the_day_before_and_follow_up_after(people, make_post, smtp):
@@ -249,10 +252,10 @@ def test_reminder_the_day_before_and_follow_up_after(people, make_post, smtp):
     assert m.scheduled_at is not None
     send_pending()
     smtp.messages.clear()
-    assert matches.send_reminders(link) == 1 and matches.send_reminders(link) == 0
-    assert matches.send_followups(link, lambda t: f"http://localhost/matches/outcome/{t}") == 0  # not yet
+    assert followup.send_reminders(link) == 1 and followup.send_reminders(link) == 0
+    assert followup.send_followups(link, lambda t: f"http://localhost/matches/outcome/{t}") == 0  # not yet
     later = m.scheduled_at + timedelta(hours=3)
-    assert matches.send_followups(link, lambda t: f"http://localhost/matches/outcome/{t}", now=later) == 1
+    assert followup.send_followups(link, lambda t: f"http://localhost/matches/outcome/{t}", now=later) == 1
     send_pending()
     subjects = sorted(msg["msg"]["Subject"] for msg in smtp.messages)
     assert subjects.count("Reminder: your match is coming up") == 2 and subjects.count("Did it happen?") == 2
@@ -340,12 +343,12 @@ def test_outcome_before_confirmation_is_refused(people, make_post):
     need = make_post(people.asker, title="Ride")
     [m] = proposals(need)
     with pytest.raises(Conflict):
-        matches.record_outcome(people.helper, m.id, True)
+        followup.record_outcome(people.helper, m.id, True)
     matches.approve(people.coord, m.id, link)
     with pytest.raises(Conflict):
-        matches.record_outcome(people.helper, m.id, True)
+        followup.record_outcome(people.helper, m.id, True)
     with pytest.raises(NotAllowed):
-        matches.record_outcome(people.helper2, m.id, True)
+        followup.record_outcome(people.helper2, m.id, True)
 
 
 def test_editing_a_need_re_runs_the_engine(people, make_post):

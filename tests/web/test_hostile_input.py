@@ -27,7 +27,8 @@ from app.models import FundRequest, Match, Pledge, Post, User
 from app.services import FieldError, NotAllowed, accounts, digests
 from app.services import fund as fund_service
 from app.services import matches as match_service
-from tests.conftest import CSRF_RE, csrf_token, login
+from app.services import match_notices
+from tests.conftest import csrf_token, login
 
 ZONE = ZoneInfo("America/Chicago")
 TODAY = datetime.now(ZONE).date()
@@ -110,7 +111,7 @@ def world(app, make_user, make_post):
     db.session.commit()
     w.tokens = {
         "auth.reset_password": accounts.make_reset_token(w.resetter),
-        "matches.outcome_by_link": match_service.outcome_token(w.approved, w.member.id),
+        "matches.outcome_by_link": match_notices.outcome_token(w.approved, w.member.id),
         "main.unsubscribe": digests.unsubscribe_token(sub),
     }
     if hasattr(accounts, "make_confirm_token"):

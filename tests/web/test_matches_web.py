@@ -7,6 +7,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEntry, Match, OutboxEmail
 from app.services import matches
+from app.services import match_notices
 from app.services.mail import send_pending
 from tests.conftest import csrf_token, login
 
@@ -144,7 +145,7 @@ def test_follow_up_link_works_without_login_and_rejects_forgeries(client, pair):
     matches.approve(pair["coord"], m.id, link)
     matches.answer(pair["asker"], m.id, True)
     matches.answer(pair["helper"], m.id, True)
-    token = matches.outcome_token(m, pair["helper"].id)
+    token = match_notices.outcome_token(m, pair["helper"].id)
     assert client.get(f"/matches/outcome/{token}x").status_code == 404
     page = client.get(f"/matches/outcome/{token}")
     assert page.status_code == 200 and db.session.get(Match, m.id).status == "accepted"  # GET changes nothing

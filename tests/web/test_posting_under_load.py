@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Match, Post
 from app.services import matches
+from app.services import proposals
 from tests.conftest import csrf_token, login
 
 
@@ -35,7 +36,7 @@ def test_a_post_survives_the_engine_failing_and_the_next_tick_proposes_it(app, c
     assert need is not None and need.proposed_at is None
     assert db.session.scalar(select(func.count()).select_from(Match)) == 0
     monkeypatch.undo()
-    assert matches.propose_missing() == 1  # what `flask match tick` runs
+    assert proposals.propose_missing() == 1  # what `flask match tick` runs
     db.session.expire_all()
     assert db.session.scalar(select(Match).where(Match.need_id == need.id)) is not None
     assert db.session.get(Post, need.id).proposed_at is not None

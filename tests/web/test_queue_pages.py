@@ -4,7 +4,7 @@ import re
 
 from app.extensions import db
 from app.models import Match
-from app.services import matches
+from app.services import match_queue
 from tests.conftest import csrf_token
 
 
@@ -28,7 +28,7 @@ def _shown(html):
 def test_queue_is_paged_in_its_order(client, make_user, make_post, login_as):
     _proposals(make_user, make_post, 25)
     login_as(make_user("coordinator"))
-    order = [str(item.match.id) for item in matches.queue()]
+    order = [str(item.match.id) for item in match_queue.queue()]
     pages = [client.get(f"/coordinate/queue?page={n}").get_data(as_text=True) for n in (1, 2, 3)]
     assert [len(_shown(p)) for p in pages] == [10, 10, 5]
     assert sum((_shown(p) for p in pages), []) == order  # most urgent, then longest waiting, across pages
@@ -43,9 +43,9 @@ def test_queue_is_paged_in_its_order(client, make_user, make_post, login_as):
 
 def test_service_page(app, make_user, make_post):
     _proposals(make_user, make_post, 12)
-    second = matches.queue(page=2, per_page=5)
+    second = match_queue.queue(page=2, per_page=5)
     assert (second.total, second.page, second.pages, second.first, second.last, len(second)) == (12, 2, 3, 6, 10, 5)
-    assert [i.match.id for i in second] == [i.match.id for i in matches.queue()][5:10]
+    assert [i.match.id for i in second] == [i.match.id for i in match_queue.queue()][5:10]
 
 
 def test_acting_on_page_two_comes_back_to_page_two(client, make_user, make_post, login_as):

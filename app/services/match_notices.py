@@ -1,0 +1,41 @@
+"""Emails about a match to both sides (or the coordinator acting for someone who cannot log in),
+and the signed "did it happen?" token their follow-up links carry."""
+import logging
+
+from flask import current_app
+from itsdangerous import URLSafeTimedSerializer
+
+from app.extensions import db
+from app.models import Match, User
+from app.services.disclosure import card_for, exact_place, notice_recipient
+from app.services.mail import queue_email
+
+log = logging.getLogger(__name__)
+
+
+def outcome_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="match-outcome")
+
+
+def outcome_token(match: Match, user_id: int) -> str:
+    return outcome_serializer().dumps({"m": match.id, "u": user_id})
+
+
+def notify_both(match: Match, template: str, subject: str, link_for=None, outcome_link_for=None,
+                 skip_side: str | None = None) -> None:
+    """Email both sides (or the coordinator acting for someone who cannot log in). Emails that
+    introduce the two carry the other's contact card, worded the same for everyone."""
+    for side, post, other in (("need", match.need, match.offer), ("offer", match.offer, match.need)):
+        if side == skip_side:
+            continue
+        person, reader = notice_recipient(post)
+        if reader is None:
+            continue
+        context = dict(match=match, side=side, person=person, other_first_name=db.session.get(User, other.owner_id).first_name,
+                       on_behalf=reader.id != person.id, url=link_for(match) if link_for else None)
+        if template in ("match_approved", "match_confirmed", "match_reminder"):
+            context.update(card=card_for(match, "offer" if side == "need" else "need"),
+                           place=exact_place(match.need, with_zip=False))
+        if outcome_link_for:
+            context["outcome_url"] = outcome_link_for(outcome_token(match, reader.id))
+        queue_email(reader.email, subject, template, kind=template, **context)

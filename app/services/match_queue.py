@@ -1,0 +1,123 @@
+"""What coordinators and posters read about matches: the queue of proposals, unmet needs, the
+offers a coordinator can match by hand, and a need's status line for its poster."""
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import Match, Post, Suggestion
+from app.models.matches import ACTIVE
+from app.models.posts import most_urgent_first
+from app.services import match_engine as engine
+from app.timeutil import local_today
+
+log = logging.getLogger(__name__)
+
+
+def looking_for(need: Post) -> str:
+    """What the poster of a need sees about matching (never anyone else's details)."""
+    states = set(db.session.scalars(select(Match.status).where(Match.need_id == need.id)))
+    if "accepted" in states:
+        return "Matched: a helper has confirmed."
+    if "approved" in states:
+        return "A match is approved: please confirm it on the match page."
+    if need.is_open:
+        return "We're looking for a match."
+    return ""
+
+
+def matches_for_posts(post_ids: list[int]) -> list[Match]:
+    if not post_ids:
+        return []
+    return list(db.session.scalars(
+        select(Match).where((Match.need_id.in_(post_ids)) | (Match.offer_id.in_(post_ids)))
+        .order_by(Match.created_at.desc())))
+
+
+@dataclass
+class QueueItem:
+    match: Match
+    bucket: str | None
+    suggestions: list[Suggestion]
+
+
+@dataclass
+class QueuePage:
+    """One page of the queue, and where it sits among all the waiting proposals. It reads as the
+    list of its items (iterate, index, len)."""
+
+    items: list[QueueItem]
+    total: int  # waiting proposals on every page
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first(self) -> int:
+        """1-based position of the page's first proposal among all ("Showing 11–20 of 38")."""
+        return (self.page - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.items) - 1 if self.items else 0
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index):
+        return self.items[index]
+
+
+def queue(page: int = 1, per_page: int | None = None) -> QueuePage:
+    """Proposals waiting for a coordinator, most urgent and longest waiting first: page `page` of
+    `per_page` (all of them when None; a page past the end shows the last). Three queries for any
+    page: the count, the page's proposals with both posts, and their needs' other candidates."""
+    waiting = Match.status == "proposed"
+    total = None
+    stmt = (select(Match).join(Post, Post.id == Match.need_id).where(waiting)
+            .order_by(*most_urgent_first(local_today()), Match.score.desc(), Match.id))
+    if per_page:
+        total = db.session.scalar(select(func.count()).select_from(Match).where(waiting))
+        page = min(max(1, page), max(1, -(-total // per_page)))
+        stmt = stmt.limit(per_page).offset((page - 1) * per_page)
+    rows = db.session.scalars(stmt).all()
+    need_ids = {m.need_id for m in rows}
+    by_need: dict[int, list[Suggestion]] = {}
+    if need_ids:
+        for s in db.session.scalars(select(Suggestion).where(Suggestion.need_id.in_(need_ids)).order_by(Suggestion.rank)):
+            by_need.setdefault(s.need_id, []).append(s)
+    items = [QueueItem(m, engine.km_to_bucket(m.distance_km),
+                       [s for s in by_need.get(m.need_id, []) if s.offer_id != m.offer_id]) for m in rows]
+    if not per_page:
+        return QueuePage(items, len(items), 1, max(1, len(items)))
+    return QueuePage(items, total, page, per_page)
+
+
+def unmet_needs() -> list[Post]:
+    """Open needs with units still to match and no match under way: nobody is forgotten."""
+    busy = select(Match.need_id).where(Match.status.in_(ACTIVE))
+    return list(db.session.scalars(
+        select(Post).where(Post.kind == "need", Post.status == "open", Post.units_committed < Post.quantity,
+                           Post.id.not_in(busy))
+        .order_by(*most_urgent_first(local_today()))))
+
+
+def search_offers(need: Post, q: str, limit: int = 20) -> list[tuple[Post, object]]:
+    """Open offers with capacity for a manual match: the need's category first, then the rest;
+    each with the engine's verdict (None when the engine finds the pair infeasible)."""
+    stmt = select(Post).where(Post.kind == "offer", Post.status == "open", Post.units_committed < Post.quantity,
+                              Post.owner_id != need.owner_id).options(selectinload(Post.weekly_slots))
+    if q:
+        stmt = stmt.where(func.lower(Post.title).contains(q.lower()))
+    else:
+        stmt = stmt.where(Post.category == need.category)
+    offers = db.session.scalars(stmt.order_by((Post.category == need.category).desc(), Post.created_at.desc()).limit(limit)).all()
+    return [(o, engine.check_pair(need, o) if o.category == need.category else None) for o in offers]
