@@ -8,6 +8,7 @@ from app.models import FundRequest, User
 from app.models.fund import METHODS, PURPOSES
 from app.services import Conflict, NotAllowed, ServiceError
 from app.services import fund as fund_service
+from app.services import fund_reports
 from app.web import form_error, id_arg, roles_required, run_action
 
 bp = Blueprint("fund", __name__, url_prefix="/fund")
@@ -20,9 +21,9 @@ def dollars_filter(cents):
 
 def _home(pledge_form=None, status=200):
     user = current_user._get_current_object()
-    pledges, receipts = fund_service.history_of(user)
-    return render_template("fund/index.html", summary=fund_service.public_summary(), pledges=pledges, receipts=receipts,
-                           my_requests=fund_service.requests_of(user) if user.role == "resident" else [],
+    pledges, receipts = fund_reports.history_of(user)
+    return render_template("fund/index.html", summary=fund_reports.public_summary(), pledges=pledges, receipts=receipts,
+                           my_requests=fund_reports.requests_of(user) if user.role == "resident" else [],
                            pledge_form=pledge_form or PledgeForm(), methods=METHODS, purposes=PURPOSES), status
 
 
@@ -96,9 +97,9 @@ def request_detail(request_id: int):
 # The coordinators' desk ------------------------------------------------------------------------
 
 def _desk(receipt_form=None, status=200):
-    overview = fund_service.overview(current_user)
+    overview = fund_reports.overview(current_user)
     receipt_form = receipt_form or ReceiptForm()
-    receipt_form.pledge_id.choices = [(0, "Anonymous gift")] + fund_service.pledge_choices(current_user)
+    receipt_form.pledge_id.choices = [(0, "Anonymous gift")] + fund_reports.pledge_choices(current_user)
     return render_template("fund/manage.html", o=overview, receipt_form=receipt_form, decision_form=DecisionForm(),
                            payment_form=PaymentForm(), purposes=PURPOSES, methods=METHODS), status
 
@@ -197,6 +198,6 @@ def reverse(transaction_id: int):
 @bp.route("/ledger.csv")
 @roles_required("coordinator")
 def ledger_csv():
-    body = fund_service.ledger_csv(current_user)
+    body = fund_reports.ledger_csv(current_user)
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=fund-ledger.csv", "Cache-Control": "no-store"})

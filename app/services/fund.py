@@ -6,15 +6,13 @@ single `fund_lock` row, which makes concurrent movements wait for each other on 
 SQLite alike. The available balance is then read from the ledger itself, so no approval can spend
 money another approval already took.
 """
-import csv
-import io
 import logging
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import case, func, select, update
+from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.ids import get_by_id
@@ -360,107 +358,3 @@ def _notify(req: FundRequest, subject: str, template: str) -> None:
         return
     queue_email(coordinator.email, subject, template, kind=template, req=req, coordinator=coordinator,
                 requester=requester, amount=dollars(req.amount_cents), purpose=PURPOSES[req.purpose])
-
-
-# Reading --------------------------------------------------------------------------------------
-
-@dataclass
-class Overview:
-    balances: dict
-    available: int
-    pledged_one_off: int
-    pledged_monthly: int
-    received: int
-    pending: list
-    to_pay: list
-    ledger: list
-
-
-def overview(actor: User, ledger_limit: int = 50) -> Overview:
-    _coordinator(actor)
-    b = balances()
-    pledged = dict(db.session.execute(select(Pledge.frequency, func.sum(Pledge.amount_cents))
-                                      .where(Pledge.active.is_(True)).group_by(Pledge.frequency)).all())
-    pending = db.session.scalars(select(FundRequest).where(FundRequest.status == "pending").order_by(FundRequest.created_at)).all()
-    to_pay = db.session.scalars(select(FundRequest).where(FundRequest.status == "approved").order_by(FundRequest.decided_at)).all()
-    ledger = db.session.scalars(select(LedgerTransaction).order_by(LedgerTransaction.id.desc()).limit(ledger_limit)).all()
-    return Overview(b, available_cents(b), int(pledged.get("one_off") or 0), int(pledged.get("monthly") or 0),
-                    -b["gifts"], list(pending), list(to_pay), list(ledger))
-
-
-def pledge_choices(actor: User, limit: int = 200) -> list[tuple[int, str]]:
-    """Active pledges, newest first, as (id, "Name: $25.00 monthly") for the receipt form."""
-    _coordinator(actor)
-    rows = db.session.execute(select(Pledge, User.name).join(User, User.id == Pledge.member_id)
-                              .where(Pledge.active.is_(True)).order_by(Pledge.created_at.desc()).limit(limit))
-    return [(p.id, f"{name}: {dollars(p.amount_cents)} {p.frequency.replace('_', '-')}") for p, name in rows]
-
-
-def history_of(member: User) -> tuple[list[Pledge], list[LedgerTransaction]]:
-    """A member's own pledges and the receipts recorded against them."""
-    pledges = db.session.scalars(select(Pledge).where(Pledge.member_id == member.id).order_by(Pledge.created_at.desc())).all()
-    receipts = db.session.scalars(select(LedgerTransaction).where(LedgerTransaction.donor_id == member.id)
-                                  .order_by(LedgerTransaction.occurred_on.desc())).all()
-    return list(pledges), list(receipts)
-
-
-def requests_of(person: User) -> list[FundRequest]:
-    return list(db.session.scalars(select(FundRequest).where(FundRequest.requester_id == person.id)
-                                   .order_by(FundRequest.created_at.desc())))
-
-
-@dataclass
-class PublicSummary:
-    months: list  # ("November 2026", in cents, out cents), newest first
-    households_helped: int
-    balance: int
-
-
-def public_summary() -> PublicSummary:
-    """What every member sees: money in and out per month, households helped, the balance. No
-    names, no payees, no single request."""
-    month = func.substr(func.cast(LedgerTransaction.occurred_on, db.String), 1, 7)
-    rows = db.session.execute(
-        select(month.label("month"),
-               # In: gifts received, less any receipt reversed as a mistake. Out: payments to payees.
-               func.sum(case((LedgerTransaction.kind != "payment", LedgerEntry.amount_cents), else_=0)),
-               func.sum(case((LedgerTransaction.kind == "payment", -LedgerEntry.amount_cents), else_=0)))
-        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
-        .where(LedgerEntry.account == "cash").group_by(month).order_by(month.desc()).limit(12)
-    ).all()
-    helped = db.session.scalar(select(func.count(func.distinct(FundRequest.requester_id))).where(FundRequest.status == "paid")) or 0
-    months = [(date(int(m[:4]), int(m[5:7]), 1).strftime("%B %Y"), int(i or 0), int(o or 0)) for m, i, o in rows]
-    return PublicSummary(months, helped, available_cents())
-
-
-def ledger_csv(actor: User) -> str:
-    """The whole ledger, one row per entry, for the treasurer."""
-    _coordinator(actor)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["transaction", "date", "recorded_at_utc", "kind", "account", "amount", "memo", "method",
-                     "reference", "request", "payee", "reverses"])
-    rows = db.session.execute(
-        select(LedgerTransaction, LedgerEntry, FundRequest.payee)
-        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
-        .outerjoin(FundRequest, FundRequest.id == LedgerTransaction.request_id)
-        .order_by(LedgerTransaction.id, LedgerEntry.id)
-    ).all()
-    for tx, entry, payee in rows:
-        writer.writerow([tx.id, tx.occurred_on.isoformat(), tx.recorded_at.isoformat(timespec="seconds"), tx.kind,
-                         entry.account, _plain(entry.amount_cents),
-                         _csv_safe(tx.memo), tx.method or "", _csv_safe(tx.reference or ""), tx.request_id or "",
-                         _csv_safe(payee or ""), tx.reverses_id or ""])
-    audit.record(actor, "fund_export", "ledger", None, rows=len(rows))
-    db.session.commit()
-    return out.getvalue()
-
-
-def _plain(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
-
-
-def _csv_safe(text: str) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas; a leading quote disarms them."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
