@@ -93,6 +93,9 @@ class TestConfig(Config):
     # Cheap hashing keeps the suite fast; a test checks the production default separately.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     MAIL_SERVER = None
+    # Work after the response runs as the response closes, so a test sees it done (production
+    # hands it to a background thread): app/after_response.py.
+    AFTER_RESPONSE_INLINE = True
     GEOCODER = ""
     BASE_URL = "http://localhost"
 
