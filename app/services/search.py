@@ -7,15 +7,16 @@ lower-cased) are rows of `post_terms`, written in the transaction that saves the
    terms, cached in each process and topped up from new rows): a word keeps the terms within a
    typo or two of it (optimal string alignment, so a swap of two letters is one typo), and the
    terms it begins, or nearly begins ("resum" and "resmu" find "resume");
-2. asks the database once for the posts that have, for every query word, one of its terms,
-   filtered by the browse conditions (open status among them), best match first (exact words
-   before corrected ones), then newest, one page at a time; and once more for a count that stops
-   at COUNT_CAP.
+2. asks the database for the ids of the posts that have, for every query word, one of its terms,
+   filtered by the browse conditions (open status among them), in order (best match first:
+   exact words before corrected ones, then newest; or the browse sort), no more than the count
+   cap needs; then reads the page's posts by key.
 
-Both statements read the (term, post_id) index, not the posts, to find candidates. The
+The matches come from the (term, post_id) index, and only they are joined to posts. The
 vocabulary holds words only, never who wrote them, and results always come from the database
 filtered by status: a stale vocabulary can miss a brand-new word's typos, never show a closed post.
 """
+import bisect
 import functools
 import operator
 import re
@@ -29,6 +30,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 from sqlalchemy import and_, case, delete, func, insert, literal_column, select
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.selectable import Join
 
 from app.extensions import db
@@ -38,7 +41,7 @@ from app.models.search import MAX_TERM
 DETAILS_CHARS = 300  # of the details, only the start is searched (as before the index)
 MAX_QUERY_WORDS = 8
 MAX_CANDIDATES = 50  # terms kept per query word, best first
-COUNT_CAP = 1000  # "1,000+ posts": counting further would read every match (browse passes its own)
+COUNT_CAP = 1000  # "1,000+ posts" (browse passes its own cap)
 VOCABULARY_CHECK_SECONDS = 5.0  # how often a process asks whether other processes added words
 VOCABULARY_RELOAD_SECONDS = 600.0  # a full reload drops words no post has any more
 EXACT, PREFIX_PENALTY, TYPO_PENALTY = 100, 10, 15
@@ -102,22 +105,30 @@ def prune_closed() -> None:
 # The vocabulary ------------------------------------------------------------------------------
 
 class _Snapshot:
-    """An immutable view of the vocabulary that one search works with (threads share it)."""
+    """An immutable view of the vocabulary that searches read (threads share it): the terms sorted
+    (a prefix is a range of them) and grouped by length (a word with k typos is at most k letters
+    longer or shorter). A few new words make a new snapshot from the last one, not from scratch."""
 
-    def __init__(self, terms: set[str]):
-        self.terms = list(terms)
-        self._prefixes: dict[int, tuple[list[str], dict[str, list[str]]]] = {}
+    def __init__(self, terms=(), base: "_Snapshot | None" = None):
+        known = base.known if base else set()
+        new = sorted(set(terms) - known)
+        self.known: set[str] = known | set(new)
+        self.sorted: list[str] = sorted(base.sorted + new) if base else new  # two sorted runs: merged in C
+        grouped: dict[int, list[str]] = {}
+        for term in new:
+            grouped.setdefault(len(term), []).append(term)
+        self.by_length: dict[int, list[str]] = dict(base.by_length) if base else {}
+        for n, group in grouped.items():
+            self.by_length[n] = self.by_length.get(n, []) + group  # a new list: the base's stays as it was
 
-    def prefixes(self, length: int) -> tuple[list[str], dict[str, list[str]]]:
-        """The distinct first `length` letters of the longer terms, and the terms behind each."""
-        found = self._prefixes.get(length)
-        if found is None:
-            by_prefix: dict[str, list[str]] = {}
-            for term in self.terms:
-                if len(term) > length:
-                    by_prefix.setdefault(term[:length], []).append(term)
-            found = self._prefixes[length] = (list(by_prefix), by_prefix)
-        return found
+    def with_words(self, terms) -> "_Snapshot":
+        new = set(terms) - self.known
+        return _Snapshot(new, base=self) if new else self
+
+    def starting_with(self, head: str) -> list[str]:
+        """The terms that begin with `head` (itself included), in order."""
+        lo = bisect.bisect_left(self.sorted, head)
+        return self.sorted[lo:bisect.bisect_left(self.sorted, head + "\U0010ffff", lo)]
 
 
 class Vocabulary:
@@ -127,8 +138,7 @@ class Vocabulary:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._terms: set[str] = set()
-        self._snapshot = _Snapshot(set())
+        self._snapshot = _Snapshot()
         self._max_id: int | None = None
         self._loaded = False
         self._checked_at = self._reloaded_at = float("-inf")
@@ -147,15 +157,12 @@ class Vocabulary:
         max_id = conn.execute(select(func.max(t.c.id))).scalar()
         if not self._loaded or max_id is None or (self._max_id is not None and max_id < self._max_id) \
                 or (max_id != self._max_id and now - self._reloaded_at >= VOCABULARY_RELOAD_SECONDS):
-            self._terms = set(conn.execute(select(t.c.term).distinct()).scalars()) if max_id is not None else set()
+            terms = conn.execute(select(t.c.term).distinct()).scalars() if max_id is not None else ()
+            self._snapshot = _Snapshot(terms)
             self._reloaded_at, self._loaded = now, True
-            self._snapshot = _Snapshot(self._terms)
         elif max_id != self._max_id:
             since = self._max_id if self._max_id is not None else 0
-            new = set(conn.execute(select(t.c.term).where(t.c.id > since).distinct()).scalars()) - self._terms
-            if new:
-                self._terms |= new
-                self._snapshot = _Snapshot(self._terms)
+            self._snapshot = self._snapshot.with_words(conn.execute(select(t.c.term).where(t.c.id > since).distinct()).scalars())
         self._max_id, self._checked_at = max_id, now
 
     def note(self, terms: list[str]) -> None:
@@ -164,10 +171,7 @@ class Vocabulary:
         if not self._loaded:
             return  # the first search loads everything
         with self._lock:
-            new = set(terms) - self._terms
-            if new:
-                self._terms = self._terms | new
-                self._snapshot = _Snapshot(self._terms)
+            self._snapshot = self._snapshot.with_words(terms)
 
 
 def _vocabulary() -> Vocabulary:
@@ -187,29 +191,36 @@ def typos_allowed(length: int) -> int:
 
 def candidates(word: str, vocab: _Snapshot) -> dict[str, int]:
     """The terms a query word may stand for, each with a score: 100 the word itself, less for
-    each typo (TYPO_PENALTY) and for being only the start of the term (PREFIX_PENALTY)."""
-    k = typos_allowed(len(word))
+    each typo (TYPO_PENALTY) and for being only the start of the term (PREFIX_PENALTY).
+
+    Whole words within the typos allowed; longer words it begins ("resum": "resume"); and longer
+    words it begins with a typo ("resmu"), among those sharing its first two letters (comparing
+    every head of every term would cost more than the rest of the search)."""
+    length, k = len(word), typos_allowed(len(word))
     found: dict[str, int] = {word: EXACT}  # even before the vocabulary knows it
 
     def keep(term: str, score: int) -> None:
         if score > found.get(term, 0):
             found[term] = score
 
-    if k:
-        for term, typos, _ in process.extract(word, vocab.terms, scorer=OSA.distance, score_cutoff=k, limit=None):
+    for n in range(length - k, length + k + 1) if k else ():
+        for term, typos, _ in process.extract(word, vocab.by_length.get(n, ()), scorer=OSA.distance,
+                                              score_cutoff=k, limit=None):
             keep(term, EXACT - TYPO_PENALTY * int(typos))
-    if len(word) >= 3:
-        # The word as the start of a longer term, with the same typos allowed ("resum", "resmu").
-        for length in range(max(3, len(word) - k), len(word) + k + 1):
-            heads, terms_by_head = vocab.prefixes(length)
-            if k:
-                near = [(head, int(typos)) for head, typos, _ in
-                        process.extract(word, heads, scorer=OSA.distance, score_cutoff=k, limit=None)]
-            else:
-                near = [(word, 0)] if word in terms_by_head else []
-            for head, typos in near:
-                for term in terms_by_head[head]:
-                    keep(term, EXACT - PREFIX_PENALTY - TYPO_PENALTY * typos)
+    if length >= 3:
+        for term in vocab.starting_with(word):
+            keep(term, EXACT - PREFIX_PENALTY)
+        if k:
+            near = [term for term in vocab.starting_with(word[:2]) if len(term) > length - k]
+            for n in range(max(3, length - k), length + k + 1):
+                terms_by_head: dict[str, list[str]] = {}
+                for term in near:
+                    if len(term) > n:
+                        terms_by_head.setdefault(term[:n], []).append(term)
+                for head, typos, _ in process.extract(word, list(terms_by_head), scorer=OSA.distance,
+                                                      score_cutoff=k, limit=None):
+                    for term in terms_by_head[head]:
+                        keep(term, EXACT - PREFIX_PENALTY - TYPO_PENALTY * int(typos))
     best = sorted(found.items(), key=lambda item: (-item[1], len(item[0]), item[0]))[:MAX_CANDIDATES]
     return dict(best)
 
@@ -261,6 +272,13 @@ def _cross_join_on_sqlite(join, compiler, **kw):
             f" ON {join.onclause._compiler_dispatch(compiler, **kw)}")
 
 
+def _sort_key(term, i: int):
+    """An ORDER BY term as a labelled column and whether it is descending."""
+    if isinstance(term, UnaryExpression) and term.modifier in (operators.desc_op, operators.asc_op):
+        return term.element.label(f"k{i}"), term.modifier is operators.desc_op
+    return term.label(f"k{i}"), False
+
+
 def search(conds: list, q: str, order_by: list | None, offset: int, limit: int, cap: int = COUNT_CAP) -> SearchPage:
     """One page of the posts meeting `conds` whose words fit `q`: best match first, then newest,
     unless `order_by` is given, and how many there are (up to `cap`).
@@ -274,9 +292,17 @@ def search(conds: list, q: str, order_by: list | None, offset: int, limit: int, 
     vocab = _vocabulary().current()
     matched = _matched([candidates(word, vocab) for word in qwords], scored=not order_by)
     order = order_by or [matched.c.score.desc(), Post.created_at.desc(), Post.id.desc()]
+    # The matching posts with their sort keys, then the order and the limit outside. OFFSET 0 is a
+    # fence: planned together with a LIMIT, PostgreSQL may walk a posts index in the page's order
+    # and compute the matches again for each post it passes (minutes at 100,000 posts when its
+    # statistics are stale). Apart, the matches are read once, whatever the order.
+    keys = [_sort_key(term, i) for i, term in enumerate(order)]
+    found = (select(Post.id.label("id"), *(key for key, _ in keys))
+             .select_from(_MatchedFirst(matched, Post.__table__, matched.c.post_id == Post.id))
+             .where(*conds).offset(0).subquery("found"))
     wanted = max(cap, offset + limit) + 1
-    ids = db.session.scalars(select(Post.id).select_from(_MatchedFirst(matched, Post.__table__, matched.c.post_id == Post.id))
-                             .where(*conds).order_by(*order).limit(wanted)).all()
+    ids = db.session.scalars(select(found.c.id).order_by(
+        *(found.c[key.name].desc() if desc else found.c[key.name] for key, desc in keys)).limit(wanted)).all()
     page_ids = ids[offset:offset + limit]
     by_id = {p.id: p for p in db.session.scalars(select(Post).where(Post.id.in_(page_ids)))} if page_ids else {}
     return SearchPage([by_id[i] for i in page_ids if i in by_id], min(len(ids), cap), len(ids) > cap)

@@ -192,3 +192,11 @@ def test_candidates_from_the_vocabulary(word, expected):
     vocab = search._Snapshot({"resume", "resumes", "curriculum", "cursos", "abc", "sewing", "practice"})
     got = set(search.candidates(word, vocab)) - {word}
     assert expected <= got and (expected or not got), got
+
+
+def test_new_words_make_a_new_vocabulary_snapshot_and_leave_the_one_in_use():
+    old = search._Snapshot({"resume", "sewing"})
+    new = old.with_words(["resumes", "sewing", "bicycle"])
+    assert old.sorted == ["resume", "sewing"] and old.by_length == {6: ["resume", "sewing"]}
+    assert new.sorted == ["bicycle", "resume", "resumes", "sewing"] and new.by_length[7] == ["bicycle", "resumes"]
+    assert new.starting_with("resum") == ["resume", "resumes"] and new.with_words(["resume"]) is new
