@@ -4,6 +4,7 @@ import logging
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
@@ -59,6 +60,16 @@ def sign_up(name: str, email: str, password: str, zip_code: str | None, confirm_
     check_password_strength(password)
     password_hash = hash_password(password)  # hashed either way, so both answers take as long
     existing = find_by_email(email)
+    if existing is None:
+        user = User(name=name.strip(), email=email, password_hash=password_hash, role="member")
+        if zip_code:
+            _set_place(user, zip_code)
+        db.session.add(user)
+        try:
+            db.session.flush()
+        except IntegrityError:  # the same address signed up a moment ago: answer as for a known one
+            db.session.rollback()
+            existing = find_by_email(email)
     if existing is not None:
         confirm_url = None if existing.is_confirmed else confirm_url_for(make_confirm_token(existing))
         queue_email(existing.email, "Someone tried to sign up with your email", "signup_attempt", kind="signup_attempt",
@@ -66,11 +77,6 @@ def sign_up(name: str, email: str, password: str, zip_code: str | None, confirm_
         db.session.commit()
         log.info("sign-up attempted for existing member %s", existing.id)
         return
-    user = User(name=name.strip(), email=email, password_hash=password_hash, role="member")
-    if zip_code:
-        _set_place(user, zip_code)
-    db.session.add(user)
-    db.session.flush()
     subscription_for(user)  # weekly digest, the categories of their offers, within 10 miles
     queue_email(user.email, "Confirm your email address", "confirm_email", kind="confirm_email",
                 user=user, url=confirm_url_for(make_confirm_token(user)), days=CONFIRM_DAYS)
@@ -276,8 +282,11 @@ def create_resident(actor: User, name: str, zip_code: str | None, email: str | N
                 created_by_id=actor.id, email_confirmed_at=utcnow())
     if zip_code:
         _set_place(user, zip_code)
-    if contact_name or contact_detail or not (email or user.phone):
-        _set_contact(user, "person", contact_name or actor.first_name, contact_detail or actor.email)
+    if contact_name or contact_detail:
+        _set_contact(user, "person", contact_name, contact_detail)
+    elif not (email or user.phone):
+        # Reached through whoever coordinates for them at the time (see disclosure.reach_of).
+        user.contact_method, user.contact_name, user.contact_detail = "person", None, None
     else:
         _set_contact(user, "email" if email else "phone", None, None)
     db.session.add(user)

@@ -105,7 +105,8 @@ def browse(f: BrowseFilters) -> BrowsePage:
     offset = (page - 1) * f.per_page
     if f.q.strip():
         # Through the words index (services/search.py). An explicit sort orders the matches;
-        # otherwise the best text match comes first.
+        # otherwise the best text match comes first. Pages stop at the count cap.
+        offset = min(offset, COUNT_CAP)
         explicit = f.sort != "urgency" or f.kind == "offer"
         found = search.search(conds, f.q, _order(f) if explicit else None, offset, f.per_page, cap=COUNT_CAP)
         posts, total, capped = found.posts, found.total, found.capped

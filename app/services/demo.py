@@ -98,8 +98,7 @@ def seed(seed_value: int = 7) -> tuple[list[tuple[str, str, str]], bool]:
         members.append(person(name, f"{FIRST[i].lower()}.{LAST[i % len(LAST)].lower()}@{DEMO_DOMAIN}", "member", zip_code))
     # A resident registered by a coordinator, without email: reached through a contact person.
     resident = User(name="Jordan Reyes", email=None, role="resident", created_by_id=coordinator.id,
-                    email_confirmed_at=utcnow(), contact_method="person", contact_name=coordinator.first_name,
-                    contact_detail=coordinator.email)
+                    email_confirmed_at=utcnow(), contact_method="person")
     db.session.add(resident)
     place = geo.locate("55082")
     resident.zip_code, resident.town, resident.state, resident.lat, resident.lon = place.zip_code, place.town, place.state, place.lat, place.lon

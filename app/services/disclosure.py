@@ -65,6 +65,11 @@ def reach_of(person: User) -> tuple[str, str | None]:
     method = person.contact_method or "email"
     if method == "person" and person.contact_name and person.contact_detail:
         return CONTACT_LABELS["person"], f"{person.contact_name}, {person.contact_detail}"
+    if method == "person" and not person.can_log_in:
+        # No contact named: the coordinator acting for them today (never one who no longer is).
+        coordinator = acting_coordinator(person)
+        if coordinator is not None:
+            return CONTACT_LABELS["person"], f"{coordinator.first_name}, {coordinator.email}"
     if method == "phone" and person.phone:
         return CONTACT_LABELS["phone"], person.phone
     if person.email:

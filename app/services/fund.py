@@ -238,8 +238,15 @@ class ApprovalProgress:
     why_not: str | None
 
 
+def counted_approvals(req: FundRequest) -> list:
+    """Approvals that count now: from people who are coordinators today and are neither the
+    person asking nor the one who filed the request."""
+    return [a for a in req.approvals if a.coordinator_id not in (req.requester_id, req.created_by_id)
+            and db.session.get(User, a.coordinator_id).is_coordinator]
+
+
 def approval_progress(actor: User, req: FundRequest) -> ApprovalProgress:
-    approvals = sorted(req.approvals, key=lambda a: (a.created_at, a.id))
+    approvals = sorted(counted_approvals(req), key=lambda a: (a.created_at, a.id))
     mine = next((a for a in approvals if a.coordinator_id == actor.id), None)
     rule = may_decide(actor, req)
     why = rule
@@ -267,7 +274,7 @@ def approve(actor: User, request_id: int) -> FundRequest:
     audit.record(actor, "fund_approve", "fund_request", req.id, cents=req.amount_cents)
     db.session.flush()
     db.session.refresh(req)
-    if len(req.approvals) >= APPROVALS_NEEDED:
+    if len(counted_approvals(req)) >= APPROVALS_NEEDED:
         if available_cents() < req.amount_cents:
             db.session.rollback()
             raise Conflict(f"The fund has {dollars(available_cents())} available, less than this request. "

@@ -176,6 +176,8 @@ def manual_match(actor: User, need_id: int, offer_id: int, units: int | None, li
         raise NotAllowed("You can't decide a match on your own post; ask another coordinator.")
     if need.owner_id == offer.owner_id:
         raise FieldError("offer_id", "That offer is from the same person.")
+    if MONEY_CATEGORY in (need.category, offer.category):
+        raise Conflict("Money goes through the emergency fund, with two approvals; it is never matched person to person.")
     if not need.is_open or not offer.is_open:
         raise Conflict("That request or offer is closed.")
     units = units or min(need.units_left, offer.units_left)
@@ -212,6 +214,8 @@ def volunteer(actor: User, need_id: int, offer_id: int, note: str) -> Match:
         raise FieldError("offer_id", "Choose one of your open offers.")
     if offer.category != need.category:
         raise FieldError("offer_id", f"Choose an offer in {need.category_label}.")
+    if need.category == MONEY_CATEGORY:
+        raise Conflict("Money goes through the emergency fund; this request is closed.")
     if offer.units_left <= 0:
         raise FieldError("offer_id", "That offer has no room left.")
     note = (note or "").strip()

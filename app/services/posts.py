@@ -1,4 +1,4 @@
-"""Needs and offers: posting, editing, closing, expiry, and browsing with fuzzy search."""
+"""Needs and offers: posting, editing, closing and expiry (browsing and search: browse.py, search.py)."""
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta

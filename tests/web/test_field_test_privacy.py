@@ -195,3 +195,56 @@ def test_a_ride_need_asks_its_date_once(client, make_user, login_as):
     missing = post_new(client, "need", need_form(appointment_day="", appointment_time="",
                                                  **{"windows-0-day": "", "windows-0-start": "", "windows-0-end": ""}))
     assert missing.status_code == 422 and "date and time of the appointment" in missing.get_data(as_text=True)
+
+
+def test_a_residents_contact_is_the_coordinator_acting_for_them_today(make_user):
+    from app.services.disclosure import reach_of
+
+    admin = make_user("admin")
+    coord = make_user("coordinator", name="Casey Former", email="former@example.org")
+    resident = accounts.create_resident(coord, "Jordan Reyes", "54016")
+    assert reach_of(resident) == ("Contact person", "Casey, former@example.org")
+    accounts.set_role(admin, db.session.get(User, coord.id), "member")
+    # Demoted: helpers are no longer sent to them.
+    assert "former@example.org" not in (reach_of(db.session.get(User, resident.id))[1] or "")
+
+
+def test_an_approval_from_someone_no_longer_a_coordinator_does_not_count(make_user):
+    from app.services import fund, fund_reports  # noqa: F401
+    from app.models import FundRequest
+
+    admin = make_user("admin")
+    a, b, c = (make_user("coordinator") for _ in range(3))
+    resident = make_user("resident")
+    fund.record_receipt(a, "500", "check", date.today(), None)
+    req = fund.create_request(resident, resident, "100", "rent", "Landlord")
+    fund.approve(a, req.id)
+    accounts.set_role(admin, db.session.get(User, a.id), "member")
+    fund.approve(b, req.id)
+    db.session.expire_all()
+    assert db.session.get(FundRequest, req.id).status == "pending"  # a's approval no longer counts
+    fund.approve(c, req.id)
+    db.session.expire_all()
+    assert db.session.get(FundRequest, req.id).status == "approved"
+
+
+def test_signing_up_twice_at_once_with_one_address_never_fails(app, make_user, smtp):
+    from app.services import accounts as acc
+
+    make_user(email="race@example.org")
+    # The lookup misses (as when two sign-ups race); the database's unique email catches it.
+    real = acc.find_by_email
+    calls = {"n": 0}
+
+    def first_misses(email):
+        calls["n"] += 1
+        return None if calls["n"] == 1 else real(email)
+
+    acc.find_by_email = first_misses
+    try:
+        acc.sign_up("Race", "race@example.org", "a long enough pw", None, lambda t: f"http://localhost/{t}",
+                    "http://localhost/login", "http://localhost/reset")
+    finally:
+        acc.find_by_email = real
+    send_pending()
+    assert smtp.messages[-1]["msg"]["Subject"] == "Someone tried to sign up with your email"

@@ -8,8 +8,8 @@ Create Date: 2026-12-01 10:20:00
 Data steps (each idempotent, in plain SQL through SQLAlchemy Core so that later changes to the
 models or templates never change what this migration did):
 - every existing member is confirmed (they signed up before confirmation existed);
-- members without an email (registered by a coordinator) are reached through a named contact
-  person, the one who registered them, in the same form any member may choose;
+- members without an email (registered by a coordinator) are reached through a contact person,
+  in the same form any member may choose: the coordinator acting for them when the card is shown;
 - open needs get the date their urgency meant when they were posted;
 - open money posts are closed: their matches are cancelled (units released), a money offer that
   nothing was committed from becomes a one-off pledge, and the owner (or, for someone without an
@@ -78,12 +78,8 @@ def upgrade():
 
     conn.execute(users.update().where(users.c.email_confirmed_at.is_(None)).values(email_confirmed_at=users.c.created_at))
     people = {row.id: row for row in conn.execute(sa.select(users.c.id, users.c.name, users.c.email, users.c.created_by_id,
-                                                            users.c.password_hash))}
-    for person in people.values():
-        if person.email is None and person.created_by_id in people and people[person.created_by_id].email:
-            by = people[person.created_by_id]
-            conn.execute(users.update().where(users.c.id == person.id).values(
-                contact_method='person', contact_name=(by.name or '').split(' ')[0][:80], contact_detail=by.email[:120]))
+                                                            users.c.password_hash, users.c.role))}
+    conn.execute(users.update().where(users.c.email.is_(None)).values(contact_method='person'))
 
     zone = ZoneInfo(os.environ.get('COMMUNITY_TZ', 'America/Chicago'))
     for row in conn.execute(sa.select(posts.c.id, posts.c.urgency, posts.c.created_at)
@@ -130,8 +126,9 @@ def upgrade():
             continue
         address = owner.email if owner.email and owner.password_hash else None
         on_behalf = False
-        if address is None and post.created_by_id in people:
-            address, on_behalf = people[post.created_by_id].email, True
+        by = people.get(post.created_by_id)
+        if address is None and by is not None and by.role in ('coordinator', 'admin'):  # only a coordinator today
+            address, on_behalf = by.email, True
         if not address:
             continue
         name = (people[post.created_by_id].name if on_behalf else owner.name or '').split(' ')[0]
