@@ -3,6 +3,7 @@ a real SMTP server (aiosmtpd) on a free local port, and a SQL query counter."""
 import asyncio
 import os
 import re
+import shutil
 import socket
 import tempfile
 import threading
@@ -20,14 +21,18 @@ from app.timeutil import utcnow
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 _SQLITE_DIR = tempfile.mkdtemp(prefix="mae-tests-")
-DB_URL = PG_URL or f"sqlite:///{_SQLITE_DIR}/test.sqlite"
+
+
+def _db_url() -> str:
+    # One SQLite file per process: `make mutation` forks workers that run tests side by side.
+    return PG_URL or f"sqlite:///{_SQLITE_DIR}/test-{os.getpid()}.sqlite"
 
 postgres_only = pytest.mark.skipif(not PG_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)")
 
 
 def make_app(**overrides):
     config = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
-    config.update(SQLALCHEMY_DATABASE_URI=DB_URL, INSTANCE_PATH=_SQLITE_DIR, **overrides)
+    config.update(SQLALCHEMY_DATABASE_URI=_db_url(), INSTANCE_PATH=_SQLITE_DIR, **overrides)
     # The race tests run 20 threads, each with its own connection.
     config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 30}
     return create_app(config)
@@ -38,6 +43,11 @@ def _schema():
     """Build the schema once per run through the migrations, so they are tested too."""
     from flask_migrate import upgrade
 
+    template = os.path.join(_SQLITE_DIR, "migrated.sqlite")
+    if not PG_URL and os.path.exists(template):
+        # A worker forked by `make mutation` after the first run: the same migrations, already applied.
+        shutil.copyfile(template, _db_url().removeprefix("sqlite:///"))
+        return True
     app = make_app()
     with app.app_context():
         if PG_URL:
@@ -49,6 +59,8 @@ def _schema():
                 conn.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
         upgrade()
         db.engine.dispose()
+    if not PG_URL:
+        shutil.copyfile(_db_url().removeprefix("sqlite:///"), template)
     return True
 
 
@@ -261,10 +273,15 @@ def smtp(app):
 
 def sender_env(app, **extra) -> dict:
     """Environment for a `flask` subprocess that uses this test's database and mail server."""
-    env = dict(os.environ, DATABASE_URL=DB_URL, INSTANCE_PATH=_SQLITE_DIR, SECRET_KEY=app.config["SECRET_KEY"], BASE_URL="http://localhost",
+    env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], INSTANCE_PATH=_SQLITE_DIR, SECRET_KEY=app.config["SECRET_KEY"], BASE_URL="http://localhost",
                MAIL_SERVER=app.config["MAIL_SERVER"] or "", MAIL_PORT=str(app.config["MAIL_PORT"]))
     env.update({key: str(value) for key, value in extra.items()})
     return env
+
+
+def reads_as_a_sentence(message) -> bool:
+    """What people read beside a field or on a page: a capitalised sentence, not shouting."""
+    return isinstance(message, str) and message[:1].isupper() and message[-1:] in ".?!" and not message.isupper()
 
 
 def local_dt(days=3, hour=10, minute=0):

@@ -180,13 +180,14 @@ def manual_match(actor: User, need_id: int, offer_id: int, units: int | None, li
         raise Conflict("Money goes through the emergency fund, with two approvals; it is never matched person to person.")
     if not need.is_open or not offer.is_open:
         raise Conflict("That request or offer is closed.")
-    units = units or min(need.units_left, offer.units_left)
+    if units is None:
+        units = min(need.units_left, offer.units_left)
     if units < 1 or units > need.units_left:
         raise FieldError("units", f"Enter between 1 and {need.units_left}.")
     match = _proposal(need, offer, units, engine.check_pair(need, offer), source="manual", actor=actor)
     db.session.flush()
     audit.record(actor, "manual_match", "match", match.id, need=need.id, offer=offer.id, units=units)
-    db.session.commit()
+    # One transaction with the approval: if the offer has no room, nothing of this stays behind.
     return approve(actor, match.id, link_for)
 
 
@@ -228,8 +229,8 @@ def volunteer(actor: User, need_id: int, offer_id: int, note: str) -> Match:
             raise Conflict("You are already matched on this request: see the match page.")
         # The engine (or an earlier "I can help") already put this pair before the coordinators:
         # the note joins that proposal, and the helper's word counts as volunteering.
-        if note:
-            existing.note = f"{existing.note}\n\n{note}" if existing.note and note not in existing.note else note
+        if note and note not in (existing.note or ""):
+            existing.note = f"{existing.note}\n\n{note}" if existing.note else note
         existing.source = "volunteer"
         db.session.commit()
         return existing
