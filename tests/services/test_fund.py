@@ -46,8 +46,18 @@ def test_amounts_become_integer_cents(text, cents):
                                           ("abc", "like 125"), ("", "like 125"), ("0", "above zero"),
                                           ("0.00", "above zero"), ("2000000", "more than this fund"), ("1,2", "like 125")])
 def test_bad_amounts_get_a_clear_message(text, message):
-    with pytest.raises(FieldError, match=message):
-        fund.parse_amount(text)
+    from tests.conftest import reads_as_a_sentence
+
+    with pytest.raises(FieldError, match=message) as info:
+        fund.parse_amount(text, "pledge_amount")
+    assert info.value.field == "pledge_amount" and reads_as_a_sentence(info.value.message)
+
+
+def test_the_largest_amounts_the_fund_takes():
+    assert fund.parse_amount("1000000") == fund.MAX_CENTS  # exactly the most
+    assert fund.parse_amount("0" * 19 + "1") == 100  # 20 characters are still read
+    with pytest.raises(FieldError, match="more than this fund handles"):
+        fund.parse_amount("1000000.01")
 
 
 def test_every_transaction_balances_and_available_is_received_minus_paid_minus_approved(crew):

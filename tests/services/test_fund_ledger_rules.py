@@ -26,6 +26,7 @@ def test_a_receipt_against_a_pledge_names_the_donor_and_an_unknown_pledge_is_ref
     assert tx.memo == f"Pledge {p.id} received" and tx.actor_id == crew.a.id
     anon = fund.record_receipt(crew.a, "10", "cash", TODAY - timedelta(days=3), None, "")
     assert (anon.donor_id, anon.pledge_id, anon.reference, anon.memo) == (None, None, None, "Gift received")
+    assert anon.occurred_on == TODAY - timedelta(days=3)
     assert [e.details for e in _audit("fund_receipt")] == [{"cents": 2500, "method": "online"},
                                                            {"cents": 1000, "method": "cash"}]
     assert _refused(FieldError, lambda: fund.record_receipt(crew.a, "5", "cash", TODAY, 99999), field="pledge_id").field == "pledge_id"

@@ -101,6 +101,9 @@ def test_a_coordinator_who_filed_a_request_may_not_decide_it_and_unknown_ids_are
     req = fund.create_request(crew.a, crew.resident, "50", "rent", "Landlord")
     assert fund.may_decide(crew.a, req) == "You filed this request; two other coordinators decide it."
     assert fund.may_decide(crew.b, req) is None
+    own = fund.create_request(crew.b, crew.b, "5", "rent", "Landlord")
+    assert fund.may_decide(crew.b, own) == "You can't decide a request for yourself."
+
     assert fund.may_decide(crew.donor, req) == "Only coordinators decide fund requests."
     _refused(NotAllowed, lambda: fund.approve(crew.a, req.id), "You filed this request")
     _refused(NotAllowed, lambda: fund.decline(crew.a, req.id, "no"), "You filed this request")
@@ -137,7 +140,8 @@ def test_approval_progress_tells_each_coordinator_what_they_may_do(crew):
     req = db.session.get(FundRequest, req.id)
     mine = fund.approval_progress(crew.b, req)
     assert mine.mine is not None and mine.mine.coordinator_id == crew.b.id and mine.still_needed == 1
-    assert (mine.can_approve, mine.can_decline) == (False, True) and "another coordinator" in mine.why_not
+    assert (mine.can_approve, mine.can_decline) == (False, True)
+    assert mine.why_not == "You have approved this request; another coordinator gives the second approval."
     other = fund.approval_progress(crew.c, req)
     assert (other.mine, other.can_approve, other.can_decline, other.why_not) == (None, True, True, None)
     fund.decline(crew.c, req.id, "Covered by the county")
@@ -199,7 +203,7 @@ def test_the_email_goes_to_the_coordinator_who_filed_and_nobody_when_they_left(c
     assert [(m["rcpt"], m["msg"]["Subject"]) for m in smtp.messages] == [(["cam@example.org"], "Fund request approved")]
     assert db.session.scalars(select(OutboxEmail.kind)).all() == ["fund_approved"]
     body = smtp.messages[0]["msg"].get_body(("plain",)).get_content()
-    assert "$100.00 for rent for Robin" in body
+    assert body.startswith("Hello Cam,") and f"$100.00 for rent for Robin (request {req.id})" in body
 
 
 # The 90-day limit -----------------------------------------------------------------------------
@@ -212,7 +216,7 @@ def test_the_90_day_limit_counts_pending_approved_and_paid_but_not_declined_or_c
     _approved(crew, "300")
     fund.create_request(crew.resident, crew.resident, "300", "rent", "Landlord")  # pending
     _refused(FieldError, lambda: fund.create_request(crew.resident, crew.resident, "100.01", "rent", "Landlord"),
-             r"\$100.00 is left", "amount")
+             r"The limit is \$1,000.00 per person in 90 days; \$100.00 is left", "amount")
     cancelled = _approved(crew, "50", "utilities")
     fund.cancel_approved(crew.c, cancelled.id, "Paid by the county")
     exactly = fund.create_request(crew.resident, crew.resident, "100", "rent", "Landlord")  # exactly what is left
@@ -252,3 +256,14 @@ def test_a_request_keeps_a_trimmed_payee_and_note_and_refuses_a_long_note(crew):
     assert blank.note is None
     err = _refused(FieldError, lambda: fund.create_request(crew.resident, crew.resident, "5", "rent", "L", "n" * 2001), field="note")
     assert err.field == "note" and "2,000" in err.message
+
+
+def test_one_persons_requests_never_use_up_anothers_limit_and_admins_may_ask_too(crew, app, make_user):
+    app.config.update(FUND_MAX_REQUEST_CENTS=50000, FUND_MAX_PER_PERSON_90D_CENTS=50000)
+    neighbor = make_user("resident")
+    fund.create_request(crew.resident, crew.resident, "500", "rent", "Landlord")
+    assert fund.create_request(neighbor, neighbor, "500", "rent", "Landlord").amount_cents == 50000
+    admin = make_user("admin")
+    assert fund.create_request(admin, admin, "5", "rent", "Landlord").requester_id == admin.id
+    _refused(FieldError, lambda: fund.create_request(neighbor, neighbor, "500.01", "rent", "Landlord"),
+             r"One request can be at most \$500.00", "amount")
