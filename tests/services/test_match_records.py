@@ -1,11 +1,12 @@
 """What each match decision records for the people who read it later: the audit row's object,
 the times, who proposed it, the engine's reasons, and the link the emails carry.
 Fixtures and helpers: test_match_rules.py."""
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEntry, Match, OutboxEmail
-from app.services import matches
+from app.models import AuditEntry, Match, OutboxEmail, Post, Suggestion, User
+from app.services import Conflict, matches
 from app.services.disclosure import contact_cards
 from app.services.posts import withdraw_post
 from tests.services.test_match_rules import link, people, proposal, proposals_for, suggest_all  # noqa: F401
@@ -94,3 +95,33 @@ def test_withdrawing_a_request_ends_every_waiting_proposal_whoever_made_it(peopl
     withdraw_post(people.asker, need)
     db.session.expire_all()
     assert db.session.get(Match, offered.id).status == "cancelled"
+
+
+def test_an_approval_records_when_and_until_when_the_two_may_answer(people, make_post, app):
+    from datetime import timedelta
+
+    make_post(people.helper, kind="offer", title="Rides")
+    need = make_post(people.asker, title="Ride")
+    m = matches.approve(people.coord, proposal(need).id, link)
+    db.session.expire_all()
+    m = db.session.get(Match, m.id)
+    assert m.decided_by_id == people.coord.id and m.decided_at is not None
+    assert m.respond_by - m.decided_at == timedelta(hours=app.config["MATCH_RESPONSE_HOURS"])
+
+
+def test_a_request_already_covered_by_another_match_cannot_be_approved_again(people, make_post):
+    make_post(people.helper, kind="offer", title="Rides")
+    make_post(people.helper2, kind="offer", title="More rides")
+    need = make_post(people.asker, title="Ride")
+    suggest_all(need)
+    first = proposal(need)
+    other = next(s.offer for s in db.session.scalars(select(Suggestion)) if s.offer_id != first.offer_id)
+    second = matches.swap(people.coord, first.id, other.id)
+    again = matches.volunteer(db.session.get(User, first.offer.owner_id), need.id, first.offer_id, "Still free.")
+    matches.approve(people.coord, second.id, link)
+    with pytest.raises(Conflict) as info:
+        matches.approve(people.coord2, again.id, link)
+    assert info.value.message == "This request is already covered by other matches, or it was closed."
+    db.session.expire_all()
+    assert db.session.get(Match, again.id).status == "proposed"
+    assert db.session.get(Post, first.offer_id).units_committed == 0
