@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 5000
 
-.PHONY: serve dev test install browser bench
+.PHONY: serve dev test install browser bench mutation
 
 $(VENV)/.installed: requirements.txt
 	@echo "Installing the Python packages into $(VENV): a few minutes the first time."
@@ -43,3 +43,12 @@ bench: install
 	$(PY) bench/browse.py
 	$(PY) bench/digests.py
 	$(PY) bench/suggest.py
+
+# The mutation score of the money and match-lifecycle services (setup.cfg, bench/mutation.py):
+# about an hour on 2 cores the first time; later runs retest only what changed.
+$(VENV)/.mutation: requirements-mutation.txt $(VENV)/.installed
+	$(VENV)/bin/pip install -q -r requirements-mutation.txt
+	touch $@
+
+mutation: $(VENV)/.mutation
+	$(PY) bench/mutation.py

@@ -221,3 +221,21 @@ def test_every_money_action_is_audited_against_its_object(crew):
 
 def _audit_all():
     return db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+
+
+def test_cancelling_one_grant_reverses_that_grant_and_no_other(crew):
+    _fund_with(crew, 500)
+    first, second = _approved(crew, "100"), _approved(crew, "150")
+    fund.cancel_approved(crew.c, second.id, "Paid by the county")
+    grant = db.session.scalar(select(LedgerTransaction).where(LedgerTransaction.kind == "approval",
+                                                              LedgerTransaction.request_id == second.id))
+    rev = db.session.scalar(select(LedgerTransaction).where(LedgerTransaction.kind == "reversal"))
+    assert rev.reverses_id == grant.id and fund.available_cents() == 40000
+    assert db.session.get(FundRequest, first.id).status == "approved"
+
+
+def test_a_long_pledge_note_is_cut_and_a_second_reversal_is_refused(crew):
+    assert fund.pledge(crew.donor, "5", "one_off", "n" * 400).note == "n" * 300
+    gift = fund.record_receipt(crew.a, "5", "cash", TODAY, None)
+    fund.reverse(crew.b, gift.id, "bounced")
+    _refused(Conflict, lambda: fund.reverse(crew.c, gift.id, "again"), "This transaction was already reversed.")
