@@ -104,13 +104,19 @@ def units(post):
 
 # Capacity --------------------------------------------------------------------------------------
 
-def test_a_decline_frees_exactly_its_units_on_its_own_two_posts(people, make_post):
-    shared = make_post(people.helper, kind="offer", title="Rides", quantity=5)
+def _three_approved(people, make_post, seats):
+    """Two rides from one shared offer (2 units and 1) and a food match beside them, all approved."""
+    shared = make_post(people.helper, kind="offer", title="Rides", quantity=seats)
     need = make_post(people.asker, title="Ride to the clinic", quantity=2)
     other_need = make_post(people.asker2, title="Ride to work")
     soup = make_post(people.helper2, kind="offer", category="food", title="Soup", quantity=4)
     meals = make_post(people.member, category="food", title="Meals", quantity=3)
-    m, other, food = (matches.approve(people.coord, proposal(n).id, link) for n in (need, other_need, meals))
+    approved = [matches.approve(people.coord, proposal(n).id, link) for n in (need, other_need, meals)]
+    return (shared, need, other_need, soup, meals), approved
+
+
+def test_a_decline_frees_exactly_its_units_on_its_own_two_posts(people, make_post):
+    (shared, need, other_need, soup, meals), (m, other, food) = _three_approved(people, make_post, seats=5)
     assert (m.units, other.units, food.units) == (2, 1, 3) and m.offer_id == other.offer_id == shared.id
     assert [units(p) for p in (shared, need, other_need, soup, meals)] == [3, 2, 1, 3, 3]
     before = snapshot()
@@ -121,12 +127,7 @@ def test_a_decline_frees_exactly_its_units_on_its_own_two_posts(people, make_pos
 
 
 def test_a_cancellation_frees_only_its_own_posts_and_never_goes_below_zero(people, make_post):
-    shared = make_post(people.helper, kind="offer", title="Rides", quantity=3)
-    need = make_post(people.asker, title="Ride to the clinic", quantity=2)
-    other_need = make_post(people.asker2, title="Ride to work")
-    soup = make_post(people.helper2, kind="offer", category="food", title="Soup", quantity=4)
-    meals = make_post(people.member, category="food", title="Meals", quantity=3)
-    m, other, food = (matches.approve(people.coord, proposal(n).id, link) for n in (need, other_need, meals))
+    (shared, need, other_need, soup, meals), (m, other, food) = _three_approved(people, make_post, seats=3)
     withdraw_post(people.member, db.session.get(Post, meals.id))
     assert [units(p) for p in (soup, meals, shared, need, other_need)] == [0, 0, 3, 2, 1]
     # The need's count is out of step with its match (old data): the release stops at zero.
