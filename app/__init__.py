@@ -1,5 +1,4 @@
 """Mutual Aid Exchange: the Flask application factory."""
-import logging
 import os
 import secrets
 from pathlib import Path
@@ -35,7 +34,12 @@ def create_app(config: type | dict | None = None) -> Flask:
 
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if os.environ.get("TEST_CLOCK_FILE") and app.config["APP_ENV"] != "testing":
+        raise RuntimeError("TEST_CLOCK_FILE moves the clock and is accepted only with APP_ENV=testing.")
+    from app.ops import logs
+
+    logs.init_app(app)
+    logs.init_sentry(app)
 
     register_extensions(app)
     register_converters(app)
@@ -43,10 +47,12 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     from app import after_response, cli
+    from app.jobs import queue
     from app.services import mail
 
     cli.init_app(app)
     mail.init_app(app)
+    queue.init_app(app)
     after_response.init_app(app)
     return app
 
@@ -138,9 +144,10 @@ def register_blueprints(app: Flask) -> None:
     from app.fund.views import bp as fund_bp
     from app.main.views import bp as main_bp
     from app.matches.views import bp as matches_bp
+    from app.ops.views import bp as ops_bp
     from app.posts.views import bp as posts_bp
 
-    for bp in (main_bp, auth_bp, account_bp, posts_bp, matches_bp, coord_bp, fund_bp, admin_bp):
+    for bp in (main_bp, auth_bp, account_bp, posts_bp, matches_bp, coord_bp, fund_bp, admin_bp, ops_bp):
         app.register_blueprint(bp)
     from app.web import require_login_unless_public
 

@@ -1,12 +1,15 @@
-"""`flask` commands: serve, user create-admin, posts expire, mail send-pending, digest send, match run/tick, seed-demo."""
+"""`flask` commands: serve, worker, jobs list/run, user create-admin, posts expire, mail send-pending, digest send,
+match run/tick, backup create/restore, seed-demo."""
 import getpass
 
 import click
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
 from app.extensions import db
+from app.jobs import registry as jobs
+from app.jobs.registry import JOBS
 from app.services import ServiceError
 
 user_cli = AppGroup("user", help="Manage accounts.")
@@ -14,12 +17,7 @@ posts_cli = AppGroup("posts", help="Housekeeping for posts.")
 mail_cli = AppGroup("mail", help="The email outbox.")
 digest_cli = AppGroup("digest", help="Digests of new requests.")
 match_cli = AppGroup("match", help="Matching and coordination.")
-
-
-def _external(endpoint: str, **values) -> str:
-    base = current_app.config["BASE_URL"].rstrip("/")
-    with current_app.test_request_context(base_url=base):
-        return url_for(endpoint, _external=True, **values)
+jobs_cli = AppGroup("jobs", help="The scheduled jobs the worker runs.")
 
 
 @user_cli.command("create-admin")
@@ -41,68 +39,85 @@ def create_admin(email: str, name: str) -> None:
 
 @posts_cli.command("expire")
 def expire() -> None:
-    """Close expired posts and email owners whose posts expire soon (run daily)."""
-    from app.services.mail import send_pending
-    from app.services.posts import expire_posts
-
-    expired, warned = expire_posts(lambda post: _external("posts.detail", post_id=post.id))
-    sent, failed = send_pending()
-    click.echo(f"Expired {expired} posts; warned {warned} owners; emails sent {sent}, failed {failed}.")
+    """Close expired posts and email owners whose posts expire soon (the worker runs it daily)."""
+    r = jobs.expire_posts()
+    click.echo(f"Expired {r['expired']} posts; warned {r['warned']} owners; "
+               f"emails sent {r['emails_sent']}, failed {r['emails_failed']}.")
 
 
 @mail_cli.command("send-pending")
 def send_pending_cmd() -> None:
-    """Deliver pending emails from the outbox (safe to run at any time)."""
-    from app.services.mail import send_pending
-
-    sent, failed = send_pending()
-    click.echo(f"Sent {sent}; failed {failed}.")
+    """Deliver pending emails from the outbox (safe to run at any time, also beside the worker)."""
+    r = jobs.send_outbox()
+    click.echo(f"Sent {r['sent']}; failed {r['failed']}.")
 
 
 @digest_cli.command("send")
 def digest_send() -> None:
-    """Queue and send every due digest (run hourly; a member gets one per period at most)."""
-    from app.services.digests import send_digests
-    from app.services.mail import send_pending
-
-    run = send_digests()
-    sent, failed = send_pending()
-    click.echo(f"Digests due {run.due}: queued {run.sent}, nothing new for {run.empty}, "
-               f"no place for {run.skipped_no_place}. Emails sent {sent}, failed {failed}.")
+    """Queue and send every due digest (the worker runs it hourly; a member gets one per period at most)."""
+    r = jobs.send_digests()
+    click.echo(f"Digests due {r['due']}: queued {r['queued']}, nothing new for {r['empty']}, "
+               f"no place for {r['no_place']}. Emails sent {r['emails_sent']}, failed {r['emails_failed']}.")
 
 
 @match_cli.command("run")
 def match_run() -> None:
-    """Re-run the whole assignment over every open post (nightly); waiting engine proposals are replaced."""
-    from app.services.proposals import run_all
-
+    """Re-run the whole assignment over every open post (the worker runs it nightly); waiting engine proposals are replaced."""
     with click.progressbar(length=1, label="Matching open posts", show_pos=True) as bar:
         def progress(done: int, total: int) -> None:
             bar.length = total
             bar.update(done - bar.pos)
 
-        report = run_all(progress)
-    click.echo(f"{report.needs} needs and {report.offers} offers: {report.proposals} proposals "
-               f"({report.cancelled} older ones replaced); {report.unmet} needs unmet.")
+        r = jobs.match_run(progress)
+    click.echo(f"{r['needs']} needs and {r['offers']} offers: {r['proposals']} proposals "
+               f"({r['replaced']} older ones replaced); {r['unmet']} needs unmet.")
 
 
 @match_cli.command("tick")
 def match_tick() -> None:
-    """Time-driven steps (run hourly): unanswered approvals reopen, reminders, follow-up questions."""
-    from app.services import followup, matches, proposals
-    from app.services.mail import send_pending
-    from app.services.posts import refresh_urgency_keys
+    """Time-driven steps (the worker runs them hourly): unanswered approvals reopen, reminders, follow-up questions."""
+    r = jobs.match_tick()
+    click.echo(f"Proposed for {r['proposed']} posts left without proposals; reopened {r['reopened']} unanswered "
+               f"matches; reminded {r['reminded']}; asked {r['asked']} how it went. "
+               f"Emails sent {r['emails_sent']}, failed {r['emails_failed']}.")
 
-    link = lambda m: _external("matches.detail", match_id=m.id)  # noqa: E731
-    outcome = lambda token: _external("matches.outcome_by_link", token=token)  # noqa: E731
-    refresh_urgency_keys()
-    proposed = proposals.propose_missing()
-    expired = matches.expire_unanswered()
-    reminded = followup.send_reminders(link)
-    asked = followup.send_followups(link, outcome)
-    sent, failed = send_pending()
-    click.echo(f"Proposed for {proposed} posts left without proposals; reopened {expired} unanswered matches; "
-               f"reminded {reminded}; asked {asked} how it went. Emails sent {sent}, failed {failed}.")
+
+@click.command("worker")
+@click.option("--threads", type=int, default=None, help="Tasks run at once in this process (WORKER_THREADS).")
+def worker(threads: int | None) -> None:
+    """Send queued email and run every scheduled job at its time, until stopped (SIGTERM or Ctrl+C).
+
+    Run as many as you like, on one machine or several: each job runs once per period."""
+    from app.jobs.queue import run_worker
+
+    app = current_app._get_current_object()
+    run_worker(app, threads or app.config["WORKER_THREADS"])
+
+
+@jobs_cli.command("list")
+def jobs_list() -> None:
+    """Every scheduled job, its period, and when it last succeeded."""
+    from app.jobs.runner import states
+
+    for state in states():
+        last = state.last_success.strftime("%Y-%m-%d %H:%M UTC") if state.last_success else "never"
+        click.echo(f"{state.name:<13} every {state.every:<7} last success {last:<21}"
+                   f"{'  LATE' if state.overdue else ''}  {state.title}")
+
+
+@jobs_cli.command("run")
+@click.argument("name", type=click.Choice([job.name for job in JOBS]))
+def jobs_run(name: str) -> None:
+    """Run one job now, through the same lease as the worker (skipped if this period's run is done)."""
+    from app.jobs.runner import run_job
+
+    outcome = run_job(name)
+    if outcome.status == "skipped":
+        click.echo(f"{name}: not due, or this period ({outcome.period}) already ran or is running elsewhere.")
+    elif outcome.status == "failed":
+        raise click.ClickException(f"{name} failed; the log has the traceback.")
+    else:
+        click.echo(f"{name} ({outcome.period}): " + ", ".join(f"{k} {v}" for k, v in outcome.summary.items()))
 
 
 @click.command("serve")
@@ -134,7 +149,9 @@ def seed_demo() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for cmd in (user_cli, posts_cli, mail_cli, digest_cli, match_cli, serve, seed_demo):
+    from app.cli_backup import backup_cli
+
+    for cmd in (user_cli, posts_cli, mail_cli, digest_cli, match_cli, jobs_cli, backup_cli, worker, serve, seed_demo):
         app.cli.add_command(cmd)
 
     @app.teardown_appcontext

@@ -22,7 +22,8 @@ class Config:
     APP_ENV = os.environ.get("APP_ENV", "development")
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # default set in create_app
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: a failing statement is logged without the values (names, emails) it carried.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
 
     # Mail: without MAIL_SERVER, email is printed to the console (development).
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
@@ -37,7 +38,26 @@ class Config:
     # A row a sender claimed but did not finish (it died) is sent again after this many seconds.
     MAIL_CLAIM_LEASE = _int("MAIL_CLAIM_LEASE", 600)
 
-    # Digests: sent by `flask digest send` (hourly cron) from this local hour on; weekly on Mondays.
+    # The worker (`flask worker`): its queue is a SQLite file in instance/ unless QUEUE_URL names
+    # Redis (redis://...), which several machines can share. Email a request queues is handed to
+    # the worker ("worker") or sent by the web process after the response ("inline": the tests, and
+    # `make dev` without a worker); the worker's per-minute job sends whatever is left either way.
+    QUEUE_URL = os.environ.get("QUEUE_URL") or os.environ.get("REDIS_URL", "")
+    MAIL_DELIVERY = os.environ.get("MAIL_DELIVERY", "worker")
+    WORKER_THREADS = _int("WORKER_THREADS", 2)
+    WORKER_JOBS = os.environ.get("WORKER_JOBS", "")  # the jobs this worker schedules (names, comma-separated); empty: all
+    WORKER_PERIODIC_SECONDS = _int("WORKER_PERIODIC_SECONDS", 60)  # how often jobs are checked
+    JOB_LEASE_SECONDS = _int("JOB_LEASE_SECONDS", 120)  # a dead worker's job is taken over after this
+    JOB_RETRY_SECONDS = _int("JOB_RETRY_SECONDS", 300)  # a failed job is tried again after this
+    OUTBOX_STUCK_SECONDS = _int("OUTBOX_STUCK_SECONDS", 900)  # oldest pending email older: degraded
+
+    # Operations: who may read /readyz details and /metrics without logging in as an admin
+    # (comma-separated addresses or networks, e.g. "127.0.0.1/32,10.0.0.0/8"; empty: admins only).
+    OPS_ALLOWED_IPS = os.environ.get("OPS_ALLOWED_IPS", "127.0.0.1/32,::1/128")
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")  # "json" (one line per event) or "text"
+    SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+
+    # Digests: sent by the worker's hourly job from this local hour on; weekly on Mondays.
     DIGEST_HOUR = _int("DIGEST_HOUR", 7)
     DIGEST_MAX_ITEMS = _int("DIGEST_MAX_ITEMS", 25)
 
@@ -96,6 +116,8 @@ class TestConfig(Config):
     # Work after the response runs as the response closes, so a test sees it done (production
     # hands it to a background thread): app/after_response.py.
     AFTER_RESPONSE_INLINE = True
+    MAIL_DELIVERY = "inline"
+    LOG_FORMAT = "text"
     GEOCODER = ""
     BASE_URL = "http://localhost"
 

@@ -40,3 +40,11 @@ def post_fork(server, worker):  # noqa: ARG001 - gunicorn's hook signature
     app = worker.app.wsgi()
     with app.app_context():
         db.engine.dispose(close=False)
+
+
+def child_exit(server, worker):  # noqa: ARG001 - gunicorn's hook signature
+    """Prometheus multiprocess mode: a dead worker's live gauges must not be summed any more."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

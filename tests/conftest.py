@@ -32,9 +32,11 @@ postgres_only = pytest.mark.skipif(not PG_URL, reason="needs TEST_DATABASE_URL (
 
 def make_app(**overrides):
     config = {key: getattr(TestConfig, key) for key in dir(TestConfig) if key.isupper()}
-    config.update(SQLALCHEMY_DATABASE_URI=_db_url(), INSTANCE_PATH=_SQLITE_DIR, **overrides)
+    config.update(SQLALCHEMY_DATABASE_URI=_db_url(), INSTANCE_PATH=_SQLITE_DIR)
+    config.update(overrides)
     # The race tests run 20 threads, each with its own connection.
-    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 30}
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 30,
+                                          "hide_parameters": True}
     return create_app(config)
 
 

@@ -30,3 +30,11 @@ def test_serve_runs_migrations_as_their_own_step_before_the_server():
 def test_install_shows_progress():
     install = [line for line in _dry_run("install").splitlines() if "pip install" in line and "requirements.txt" in line]
     assert install and all(" -q" not in line for line in install)
+
+
+def test_serve_starts_a_worker_beside_the_server_and_stops_it_with_the_server():
+    steps = _dry_run("serve", "PORT=8080")
+    worker = steps.index(".venv/bin/flask --app wsgi worker &")
+    assert worker < steps.index("PORT=8080 .venv/bin/gunicorn")
+    assert "trap 'kill -TERM $worker" in steps  # Ctrl+C or the server's exit stops the worker too
+    assert ".venv/bin/flask --app wsgi worker" in _dry_run("worker")

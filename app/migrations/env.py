@@ -11,7 +11,10 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# The app's own logging (app/ops/logs.py: JSON lines) stays in charge when it is set up; alembic's
+# file would otherwise replace its handler and disable every logger created before it.
+if not getattr(logging.getLogger(), "_mae_configured", False):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

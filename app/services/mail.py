@@ -201,6 +201,9 @@ def send_pending(limit: int | None = None, only_ids: list[int] | None = None) ->
             sent += 1
         if conn is not None:
             _close(conn)
+    from app.ops.metrics import emails
+
+    emails(sent, failed)
     return sent, failed
 
 
@@ -228,7 +231,12 @@ def init_app(app) -> None:
             state = inspect(row)
             if state.persistent and not state.deleted and state.identity:
                 ids.append(state.identity[0])
-        if ids:
+        if ids and current_app.config["MAIL_DELIVERY"] == "worker":
+            from app.jobs.queue import enqueue_delivery
+
+            flask_app = current_app._get_current_object()
+            response.call_on_close(lambda: enqueue_delivery(ids, flask_app))
+        elif ids:
             flask_app = current_app._get_current_object()
 
             def send():

@@ -129,7 +129,10 @@ def check_pair(need: Post, offer: Post) -> matching.Candidate | None:
 
 def solve(needs: list[matching.Need], offers: list[matching.Offer]) -> matching.Result:
     """The whole assignment over the given open posts (for `flask match run`)."""
-    return matching.solve(_instance(needs, offers))
+    from app.ops.metrics import ENGINE_SECONDS
+
+    with ENGINE_SECONDS.time():
+        return matching.solve(_instance(needs, offers))
 
 
 def scheduled_time(need: Post, offer: Post) -> datetime | None:

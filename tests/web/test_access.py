@@ -5,7 +5,9 @@ from tests.conftest import csrf_token
 
 PUBLIC = {"main.index", "main.privacy", "posts.browse", "posts.detail", "auth.signup", "auth.login",
           "auth.reset_request", "auth.reset_password", "auth.confirm", "main.unsubscribe", "matches.outcome_by_link",
-          "static"}
+          "static",
+          # Operations: /readyz details and /metrics check the caller themselves (admin or OPS_ALLOWED_IPS).
+          "ops.healthz", "ops.readyz", "ops.metrics"}
 
 
 def _url(rule):

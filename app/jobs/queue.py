@@ -1,0 +1,113 @@
+"""The job queue and the worker process, on Huey.
+
+Huey runs both kinds of background work with one small, well-kept library: periodic tasks (each
+entry of the registry, checked every minute) and tasks on demand (deliver the email a request just
+queued, within a second of its commit). Its storage is a SQLite file in `instance/` by default, so
+`make serve` needs nothing else running, or Redis when `QUEUE_URL` names it (several machines).
+Huey's own scheduler does not know that other workers exist, so each periodic task goes through
+the lease in runner.py, which makes the job run once per period however many workers ask.
+"""
+import logging
+from pathlib import Path
+
+from flask import Flask, current_app
+from huey import RedisHuey, SqliteHuey
+
+from app.extensions import db
+from app.jobs.registry import JOBS
+
+log = logging.getLogger("app.jobs")
+
+
+def make_huey(app: Flask):
+    url = app.config["QUEUE_URL"]
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisHuey("mutual-aid", url=url, results=False, utc=True)
+    path = url.removeprefix("sqlite:///") if url else str(Path(app.instance_path) / "queue.sqlite")
+    return SqliteHuey("mutual-aid", filename=path, results=False, utc=True, timeout=10)
+
+
+def init_app(app: Flask) -> None:
+    """Create the queue lazily: the web process only enqueues, and most requests never do."""
+    app.extensions["job_queue"] = None
+
+
+def queue(app: Flask | None = None):
+    app = app or current_app._get_current_object()
+    if app.extensions.get("job_queue") is None:
+        app.extensions["job_queue"] = _build(app)
+    return app.extensions["job_queue"]
+
+
+def _in_app(app: Flask, fn, *args):
+    with app.app_context():
+        try:
+            return fn(*args)
+        finally:
+            db.session.remove()
+
+
+def _build(app: Flask):
+    huey = make_huey(app)
+
+    @huey.task(name="deliver_email")
+    def deliver_email(ids):
+        from app.services.mail import deliver_after_commit
+
+        _in_app(app, deliver_after_commit, ids)
+
+    wanted = {n.strip() for n in app.config["WORKER_JOBS"].split(",") if n.strip()}
+    for job in JOBS:
+        if not wanted or job.name in wanted:
+            _register_periodic(app, huey, job.name)
+    huey.tasks_by_name = {"deliver_email": deliver_email}
+    return huey
+
+
+def _register_periodic(app: Flask, huey, name: str) -> None:
+    from app.jobs.registry import BY_NAME
+    from app.jobs.runner import run_job
+    from app.timeutil import utcnow
+
+    job = BY_NAME[name]
+
+    def due(_huey_now) -> bool:
+        # The scheduler's own clock is ignored: the app's clock (which tests may move) decides.
+        with app.app_context():
+            return job.period_key(utcnow()) is not None
+
+    def task():
+        _in_app(app, run_job, name)
+
+    task.__name__ = f"job_{name.replace('-', '_')}"
+    huey.periodic_task(due, name=f"job:{name}")(task)
+
+
+def enqueue_delivery(ids: list[int], app: Flask | None = None) -> bool:
+    """Hand the ids of committed outbox rows to a worker; False when the queue cannot take them (the
+    per-minute outbox job will send them anyway)."""
+    try:
+        queue(app).tasks_by_name["deliver_email"](list(ids))
+        return True
+    except Exception:  # noqa: BLE001 - the rows are safe in the outbox
+        log.warning("could not queue email delivery; the outbox job will send it", exc_info=True)
+        return False
+
+
+def run_worker(app: Flask, threads: int) -> None:
+    """Run the consumer in this process until SIGTERM or SIGINT (both let running tasks finish)."""
+    from huey.consumer import Consumer, Scheduler
+
+    class _Scheduler(Scheduler):
+        # How often periodic tasks are checked: every minute (tests make it shorter).
+        periodic_task_seconds = app.config["WORKER_PERIODIC_SECONDS"]
+
+    class _Consumer(Consumer):
+        scheduler_class = _Scheduler
+
+    huey = queue(app)
+    consumer = _Consumer(huey, workers=threads, worker_type="thread", periodic=True, initial_delay=0.1,
+                                    backoff=1.15, max_delay=1.0, scheduler_interval=1,
+                                    check_worker_health=True, graceful_signal="TERM")
+    log.info("worker started", extra={"threads": threads, "queue": type(huey).__name__})
+    consumer.run()
