@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app wsgi
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 5000
 
-.PHONY: serve worker dev test install browser deploy-tools bench mutation
+.PHONY: serve worker dev test install browser deploy-tools translations translations-update bench mutation
 
 $(VENV)/.installed: requirements.txt
 	@echo "Installing the Python packages into $(VENV): a few minutes the first time."
@@ -16,7 +16,21 @@ $(VENV)/.installed: requirements.txt
 	$(VENV)/bin/pip install --progress-bar on -r requirements.txt
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed translations
+
+# The compiled catalogs (.mo) the site reads, from the .po files kept in git.
+PO_FILES := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
+translations: $(PO_FILES:.po=.mo)
+app/translations/%/LC_MESSAGES/messages.mo: app/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(VENV)/bin/pybabel -q compile -d app/translations -l $*
+
+# After adding or changing a message: extract them all again and merge into every language's .po.
+translations-update: $(VENV)/.installed
+	$(VENV)/bin/pybabel -q extract -F app/translations/babel.cfg -k _l --ignore-dirs '.* mutants' --no-location --omit-header \
+	  -o app/translations/messages.pot .
+	for code in $$($(PY) -c "from app.i18n import LANGUAGES, DEFAULT; print(*(c for c in LANGUAGES if c != DEFAULT))"); do \
+	  $(VENV)/bin/pybabel -q update -i app/translations/messages.pot -d app/translations -l $$code --init-missing \
+	    --ignore-obsolete || exit 1; done
 
 # Debian's Chromium for the browser tests (Playwright drives it; no browser download).
 browser:
@@ -44,10 +58,15 @@ dev: install
 	$(FLASK) db upgrade
 	MAIL_DELIVERY=inline $(FLASK) serve --port $(PORT) --debug
 
-# nginx and Caddy, only so that the tests can check deploy/'s files with the tools that read them.
+# Debian packages only the tests use: nginx and Caddy (the tests check deploy/'s files with the
+# tools that read them), and the English and Spanish word lists (the engine's test that the English
+# words the Spanish tables could misread are all kept English).
+TEST_PACKAGES := nginx caddy wamerican wamerican-large wspanish
 deploy-tools:
-	@command -v nginx >/dev/null 2>&1 && command -v caddy >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx caddy >/dev/null; }
+	@command -v nginx >/dev/null 2>&1 && command -v caddy >/dev/null 2>&1 && \
+	  [ -f /usr/share/dict/american-english-large ] && [ -f /usr/share/dict/spanish ] || { \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEST_PACKAGES) >/dev/null; }
 
 test: install browser deploy-tools
 	$(PY) -m pytest -q $(PYTEST_ARGS)

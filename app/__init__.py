@@ -46,10 +46,11 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
-    from app import after_response, cli
+    from app import after_response, cli, i18n
     from app.jobs import queue
     from app.services import mail
 
+    i18n.init_app(app)
     cli.init_app(app)
     mail.init_app(app)
     queue.init_app(app)
@@ -79,6 +80,8 @@ def _finish_config(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
     from app.ids import get_by_id
     from app.models import User  # noqa: F401 - models must be imported before migrate
 
@@ -90,7 +93,9 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to see that page."
+    # Lazy, and made a str (in the visitor's language) when Flask-Login flashes it.
+    login_manager.login_message = _l("Please log in to see that page.")
+    login_manager.localize_callback = str
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
@@ -155,45 +160,48 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
+    from flask_babel import gettext as _
+
     def render(code: int, title: str, message: str):
         return render_template("errors/error.html", code=code, title=title, message=message), code
 
     @app.errorhandler(CSRFError)
     def csrf_error(_e):
-        return render(400, "Please try again", "This form had expired. Go back, reload the page and send it again.")
+        return render(400, _("Please try again"), _("This form had expired. Go back, reload the page and send it again."))
 
     @app.errorhandler(400)
     def bad_request(_e):
-        return render(400, "Something was wrong with that request", "Go back and try again.")
+        return render(400, _("Something was wrong with that request"), _("Go back and try again."))
 
     @app.errorhandler(403)
     def forbidden(_e):
-        return render(403, "Not allowed", "You don't have permission to do that.")
+        return render(403, _("Not allowed"), _("You don't have permission to do that."))
 
     @app.errorhandler(404)
     def not_found(_e):
-        return render(404, "Page not found", "We couldn't find that page. It may have been removed.")
+        return render(404, _("Page not found"), _("We couldn't find that page. It may have been removed."))
 
     @app.errorhandler(405)
     def not_allowed(_e):
-        return render(405, "Not allowed", "That action can't be done this way.")
+        return render(405, _("Not allowed"), _("That action can't be done this way."))
 
     @app.errorhandler(409)
     def conflict(e):
-        return render(409, "That can't be done now", getattr(e, "description", "") or "The item changed; reload and try again.")
+        return render(409, _("That can't be done now"),
+                      getattr(e, "description", "") or _("The item changed; reload and try again."))
 
     @app.errorhandler(413)
     def too_large(_e):
-        return render(413, "Too much data", "That was more than we can accept. Shorten it and try again.")
+        return render(413, _("Too much data"), _("That was more than we can accept. Shorten it and try again."))
 
     @app.errorhandler(429)
     def too_many(_e):
-        return render(429, "Too many attempts", "Please wait a minute before trying again.")
+        return render(429, _("Too many attempts"), _("Please wait a minute before trying again."))
 
     @app.errorhandler(500)
     def server_error(_e):
         db.session.rollback()
-        return render(500, "Something went wrong", "Sorry, that didn't work. Nothing you saved before was lost.")
+        return render(500, _("Something went wrong"), _("Sorry, that didn't work. Nothing you saved before was lost."))
 
     @app.after_request
     def security_headers(response):
@@ -215,18 +223,15 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from app.models.posts import CATEGORIES, DESTINATION_KINDS, UNITS, URGENCIES, needed_by_label
-    from app.timeutil import local_today, utc_to_local
-
-    @app.template_filter("local")
-    def local(value, fmt="%a %b %-d, %-I:%M %p"):
-        return utc_to_local(value).strftime(fmt) if value else ""
+    from app.models.posts import CATEGORIES, DESTINATION_KINDS, URGENCIES, needed_by_label
+    from app.timeutil import local_today
 
     @app.template_filter("units")
     def units(n, category):
         """'1 seat', '3 seats': the unit of a category, agreeing with the number."""
-        singular, plural = UNITS.get(category, ("unit", "units"))
-        return f"{n} {singular if n == 1 else plural}"
+        from app.models.posts import units_text
+
+        return units_text(n, category)
 
     @app.template_filter("duration")
     def duration(minutes, free=False):

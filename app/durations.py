@@ -1,4 +1,5 @@
 """Durations in words, the one way the site says how long something takes or lasts."""
+from flask_babel import gettext as _, ngettext
 
 TASK_DAY = 8 * 60  # "How long it takes": the post form's longest choice, "A day", is a day's work
 CLOCK_DAY = 24 * 60  # free time: a day is a day
@@ -14,16 +15,23 @@ def duration_words(minutes: int | float | None, day: int = TASK_DAY) -> str:
     if total >= day:
         days, rest = divmod(total, day)
         if not rest:
-            return "a day" if days == 1 else f"{days} days"
-        return f"{days} {'day' if days == 1 else 'days'} {_hours(rest)}"
+            return _("a day") if days == 1 else ngettext("%(num)s day", "%(num)s days", days)
+        # Translators: a duration of days and hours, "1 day 1½ hours".
+        return _("%(days)s %(hours)s", days=ngettext("%(num)s day", "%(num)s days", days), hours=_hours(rest))
     return _hours(total)
+
+
+def _minutes(mins: int) -> str:
+    return ngettext("%(num)s minute", "%(num)s minutes", mins)
 
 
 def _hours(total: int) -> str:
     hours, mins = divmod(total, 60)
     if not hours:
-        return f"{mins} {'minute' if mins == 1 else 'minutes'}"
+        return _minutes(mins)
     if mins == 30:
-        return f"{hours}½ hours"
-    hour_words = f"{hours} {'hour' if hours == 1 else 'hours'}"
-    return f"{hour_words} {mins} {'minute' if mins == 1 else 'minutes'}" if mins else hour_words
+        # Translators: an hour count and a half, "1½ hours", "2½ hours".
+        return _("%(num)s½ hours", num=hours)
+    hour_words = ngettext("%(num)s hour", "%(num)s hours", hours)
+    # Translators: a duration of hours and minutes, "1 hour 15 minutes".
+    return _("%(hours)s %(minutes)s", hours=hour_words, minutes=_minutes(mins)) if mins else hour_words

@@ -8,13 +8,14 @@ import re
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, Form, HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from app.ids import parse_id
 
-CONTROL_MESSAGE = "This contains characters we can't accept (such as a NUL byte)."
+CONTROL_MESSAGE = _l("This contains characters we can't accept (such as a NUL byte).")
 # C0 controls and DEL. PostgreSQL refuses NUL in text outright; the others are never typed.
 # A textarea may hold tabs and line breaks; a one-line field nothing of the kind.
 _CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f]")
@@ -42,10 +43,11 @@ class SafeTextMixin:
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
+        message = str(CONTROL_MESSAGE)
         for field in self:
             if _refuses_text(field):
-                if CONTROL_MESSAGE not in field.errors:
-                    field.errors = [*field.errors, CONTROL_MESSAGE]
+                if message not in field.errors:
+                    field.errors = [*field.errors, message]
                 ok = False
         return ok
 
@@ -74,7 +76,7 @@ class IdSelectField(SelectField):
     """A choice of one of the listed rows, by id: anything that cannot be an id is refused with a
     sentence instead of reaching the database (PostgreSQL errors on ids above 2**31 - 1)."""
 
-    def __init__(self, label=None, validators=None, invalid_value_message="Choose one of the listed options.", **kwargs):
+    def __init__(self, label=None, validators=None, invalid_value_message=_l("Choose one of the listed options."), **kwargs):
         kwargs.setdefault("coerce", coerce_id)
         super().__init__(label, validators, invalid_value_message=invalid_value_message, **kwargs)
 
@@ -82,7 +84,7 @@ class IdSelectField(SelectField):
 class IdField(HiddenField):
     """A hidden id: its data is an int in 1..MAX_ID, or None when it was left empty."""
 
-    def __init__(self, label=None, validators=None, message="That is not one of the listed items; reload the page.", **kwargs):
+    def __init__(self, label=None, validators=None, message=_l("That is not one of the listed items; reload the page."), **kwargs):
         super().__init__(label, validators, **kwargs)
         self.message = message
 
@@ -92,7 +94,7 @@ class IdField(HiddenField):
         raw = valuelist[0]
         self.data = parse_id(raw)
         if self.data is None and raw.strip():
-            raise ValueError(self.message)
+            raise ValueError(str(self.message))
 
 
 # Numbers and dates --------------------------------------------------------------------------
@@ -105,7 +107,7 @@ class WholeNumberField(IntegerField):
     takes ("1_000", other scripts' digits) and passes any size on, and NumberRange turns a number
     of hundreds of digits into a float, which overflows."""
 
-    def __init__(self, label=None, validators=None, invalid_message="Enter a whole number, like 3.", **kwargs):
+    def __init__(self, label=None, validators=None, invalid_message=_l("Enter a whole number, like 3."), **kwargs):
         super().__init__(label, validators, **kwargs)
         self.invalid_message = invalid_message
 
@@ -118,7 +120,7 @@ class WholeNumberField(IntegerField):
             return
         if not _WHOLE.fullmatch(text):
             self.data = None
-            raise ValueError(self.invalid_message)
+            raise ValueError(str(self.invalid_message))
         self.data = int(text)
 
 
@@ -126,7 +128,7 @@ class FiniteDecimalField(DecimalField):
     """Decimal('NaN'), Decimal('sNaN') and Decimal('Infinity') are numbers to Python, not to us
     (and comparing a signaling NaN raises): they get a sentence beside the field."""
 
-    def __init__(self, label=None, validators=None, finite_message="Enter a number, like 10 or 12.5.", **kwargs):
+    def __init__(self, label=None, validators=None, finite_message=_l("Enter a number, like 10 or 12.5."), **kwargs):
         super().__init__(label, validators, **kwargs)
         self.finite_message = finite_message
 
@@ -134,7 +136,7 @@ class FiniteDecimalField(DecimalField):
         super().process_formdata(valuelist)
         if isinstance(self.data, Decimal) and not self.data.is_finite():
             self.data = None
-            raise ValueError(self.finite_message)
+            raise ValueError(str(self.finite_message))
 
 
 FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2100, 12, 31)
@@ -147,8 +149,8 @@ class BoundedDateField(DateField):
     def __init__(self, label=None, validators=None, first=FIRST_DATE, last=LAST_DATE, range_message=None, **kwargs):
         super().__init__(label, validators, **kwargs)
         self.first, self.last = first, last
-        self.range_message = range_message or f"Enter a date between {first.year} and {last.year}."
+        self.range_message = range_message or _l("Enter a date between %(first)s and %(last)s.", first=first.year, last=last.year)
 
     def pre_validate(self, form):
         if self.data is not None and not (self.first <= self.data <= self.last):
-            raise ValidationError(self.range_message)
+            raise ValidationError(str(self.range_message))

@@ -1,4 +1,5 @@
 """Field validators shared by the forms."""
+from flask_babel import gettext as _
 from wtforms.validators import ValidationError
 
 from app.services import geo
@@ -12,6 +13,6 @@ class KnownZip:
         if not value:
             return
         if not geo.ZIP_RE.match(value):
-            raise ValidationError("Enter a 5-digit US ZIP code.")
+            raise ValidationError(_("Enter a 5-digit US ZIP code."))
         if geo.lookup_zip(value) is None:
-            raise ValidationError(f"We don't know ZIP {value}.")
+            raise ValidationError(_("We don't know ZIP %(zip)s.", zip=value))

@@ -41,7 +41,7 @@ def text_arg(name: str, max_len: int = 80) -> tuple[str, str | None]:
     cut to max_len, for showing again; a message for beside the box, or None). A value with
     control characters must not be searched for: PostgreSQL refuses NUL in text."""
     value = (request.args.get(name) or "").strip()[:max_len]
-    return (value, CONTROL_MESSAGE) if has_control_chars(value) else (value, None)
+    return (value, str(CONTROL_MESSAGE)) if has_control_chars(value) else (value, None)
 
 
 def page_arg(name: str = "page", last: int = 100_000) -> int:
@@ -129,7 +129,7 @@ def run_action(action, done: str, ok_url: str, back_url: str):
     except Conflict as err:
         abort(409, description=err.message)
     except ServiceError as err:
-        flash(err.message, "error")
+        flash(str(err.message), "error")
         return redirect(back_url)
-    flash(done, "success")
+    flash(str(done), "success")
     return redirect(ok_url)

@@ -1,4 +1,5 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from app.account.forms import DigestForm, PasswordForm, ProfileForm
@@ -11,16 +12,17 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 @bp.route("/", methods=["GET", "POST"])
 def profile():
     user = current_user._get_current_object()
-    form = ProfileForm(obj=user if request.method == "GET" else None)
+    # A post without the language field (an older page) keeps the saved language.
+    form = ProfileForm(obj=user if request.method == "GET" else None, language=user.language)
     password_form = PasswordForm(prefix="pw")
     if form.validate_on_submit():
         try:
             accounts.update_profile(user, form.name.data, form.zip_code.data, form.phone.data, form.contact_method.data,
-                                    form.contact_name.data, form.contact_detail.data)
+                                    form.contact_name.data, form.contact_detail.data, language=form.language.data)
         except ServiceError as err:
             form_error(form, err)
         else:
-            flash("Your profile is saved.", "success")
+            flash(_("Your profile is saved."), "success")
             return redirect(url_for("account.profile"))
     return _page(form, password_form)
 
@@ -56,7 +58,7 @@ def digest():
         except ServiceError as err:
             form_error(form, err)
         else:
-            flash("Your email settings are saved.", "success")
+            flash(_("Your email settings are saved."), "success")
             return redirect(url_for("account.profile"))
     return _page(ProfileForm(obj=user), PasswordForm(prefix="pw"), form, 422)
 
@@ -73,6 +75,6 @@ def password():
             form_error(password_form, err)
         else:
             login_user(user)  # this session continues with the new token; all others end
-            flash("Your password is changed. Other devices have been logged out.", "success")
+            flash(_("Your password is changed. Other devices have been logged out."), "success")
             return redirect(url_for("account.profile"))
     return _page(form, password_form, status=422)

@@ -1,6 +1,7 @@
 import re
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
@@ -12,6 +13,17 @@ from app.services import NotAllowed, ServiceError, accounts, audit
 from app.web import page_arg, roles_required, text_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _role_changed(name: str, role: str) -> str:
+    """The sentence after a role change, one per role (so each language can word it as it needs)."""
+    if role == "admin":
+        return _("%(name)s is now admin.", name=name)
+    if role == "coordinator":
+        return _("%(name)s is now coordinator.", name=name)
+    if role == "resident":
+        return _("%(name)s is now resident.", name=name)
+    return _("%(name)s is now member.", name=name)
 
 
 @bp.route("/users")
@@ -41,7 +53,7 @@ def set_role(user_id: int):
     except ServiceError as err:
         flash(err.message, "error")
     else:
-        flash(f"{target.name} is now {ROLE_LABELS[target.role].lower()}.", "success")
+        flash(_role_changed(target.name, target.role), "success")
     return redirect(url_for("admin.users", q=request.form.get("q", "")))
 
 
@@ -53,4 +65,5 @@ def audit_log():
         action = None  # a choice from the list; anything else shows every action
     entries = audit.page(current_user, page_arg(), action=action)
     actors = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({e.actor_id for e in entries.items})))}
-    return render_template("admin/audit.html", entries=entries, actors=actors, action=action)
+    return render_template("admin/audit.html", entries=entries, actors=actors, action=action,
+                           action_label=audit.action_label)

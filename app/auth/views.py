@@ -1,4 +1,5 @@
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from app.auth.forms import ConfirmForm, LoginForm, ResetPasswordForm, ResetRequestForm, SignupForm
@@ -52,11 +53,11 @@ def confirm(token: str):
     try:
         user = accounts.user_for_confirm_token(token)
     except ServiceError as err:
-        return render_template("errors/error.html", code=400, title="That link doesn't work", message=err.message), 400
+        return render_template("errors/error.html", code=400, title=_("That link doesn't work"), message=err.message), 400
     form = ConfirmForm()
     if form.validate_on_submit():
         accounts.confirm_email(token)
-        flash("Thank you: your email is confirmed. You can post and offer help now.", "success")
+        flash(_("Thank you: your email is confirmed. You can post and offer help now."), "success")
         if current_user.is_authenticated and current_user.id == user.id:
             return redirect(url_for("main.index"))
         return redirect(url_for("auth.login"))
@@ -68,7 +69,7 @@ def resend_confirmation():
     if not ConfirmForm().validate_on_submit():
         abort(400)
     accounts.resend_confirmation(current_user._get_current_object(), _confirm_url)
-    flash("We sent the link again. It works for 7 days.", "info")
+    flash(_("We sent the link again. It works for 7 days."), "info")
     return redirect(safe_next(request.form.get("next")) or url_for("main.index"))
 
 
@@ -82,7 +83,7 @@ def login():
     if form.validate_on_submit():
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
-            form.form_errors.append("That email and password don't match an account.")
+            form.form_errors.append(_("That email and password don't match an account."))
         else:
             login_user(user)
             return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
@@ -91,9 +92,11 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    accounts.end_sessions(current_user._get_current_object())
+    user = current_user._get_current_object()
+    session["lang"] = user.language  # this browser stays in their language once they are a visitor again
+    accounts.end_sessions(user)
     logout_user()
-    flash("You have logged out.", "info")
+    flash(_("You have logged out."), "info")
     return redirect(url_for("main.index"))
 
 
@@ -124,6 +127,6 @@ def reset_password(token: str):
         except ServiceError as err:
             form_error(form, err)
         else:
-            flash("Your password has been changed. Please log in.", "success")
+            flash(_("Your password has been changed. Please log in."), "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form)

@@ -1,4 +1,5 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
@@ -47,7 +48,7 @@ def new_resident():
         except ServiceError as err:
             form_error(form, err)
         else:
-            flash(f"{user.name} is registered as a resident.", "success")
+            flash(_("%(name)s is registered as a resident.", name=user.name), "success")
             return redirect(url_for("coord.resident", user_id=user.id))
     return render_template("coord/resident_form.html", form=form)
 
@@ -63,7 +64,8 @@ def _resident_page(person: User, note_form: CaseNoteForm):
     posts = post_service.posts_of([person.id])
     return render_template("coord/resident.html", person=person, posts=posts,
                            matches=match_queue.matches_for_posts([p.id for p in posts]),
-                           notes=case_service.notes_of(current_user, person), note_form=note_form)
+                           notes=case_service.notes_of(current_user, person), note_form=note_form,
+                           reason_label=match_queue.reason_label)
 
 
 @bp.route("/residents/<int:user_id>/posts/new", methods=["GET", "POST"])
@@ -104,7 +106,8 @@ def mark_resident(user_id: int):
         abort(403)
     except ServiceError as err:
         abort(409, description=err.message)
-    flash(f"{target.name} is now marked as {'a resident' if role == 'resident' else 'a member'}.", "success")
+    flash(_("%(name)s is now marked as a resident.", name=target.name) if role == "resident"
+          else _("%(name)s is now marked as a member.", name=target.name), "success")
     return redirect(url_for("coord.members", q=request.form.get("q", "")))
 
 
@@ -133,7 +136,7 @@ def approve(match_id: int):
     if not AnswerForm().validate_on_submit():
         abort(400)
     return _queue_action(match_id, lambda: match_service.approve(current_user, match_id, match_url),
-                         "Approved. Both people have been emailed their contact details.")
+                         _("Approved. Both people have been emailed their contact details."))
 
 
 @bp.route("/matches/<int:match_id>/reject", methods=["POST"])
@@ -141,9 +144,9 @@ def approve(match_id: int):
 def reject(match_id: int):
     form = RejectForm()
     if not form.validate_on_submit():
-        flash(" ".join(form.reason.errors) or "Say why, so the next coordinator knows.", "error")
+        flash(" ".join(str(e) for e in form.reason.errors) or _("Say why, so the next coordinator knows."), "error")
         return redirect(_queue_url() + f"#match-{match_id}")
-    return _queue_action(match_id, lambda: match_service.reject(current_user, match_id, form.reason.data), "Rejected.")
+    return _queue_action(match_id, lambda: match_service.reject(current_user, match_id, form.reason.data), _("Rejected."))
 
 
 @bp.route("/matches/<int:match_id>/swap", methods=["POST"])
@@ -153,7 +156,7 @@ def swap(match_id: int):
     if not form.validate_on_submit():
         abort(400)
     return _queue_action(match_id, lambda: match_service.swap(current_user, match_id, form.offer_id.data),
-                         "Swapped. The new proposal is in the queue.")
+                         _("Swapped. The new proposal is in the queue."))
 
 
 @bp.route("/needs/<int:need_id>/match", methods=["GET", "POST"])
@@ -175,10 +178,10 @@ def manual_match(need_id: int):
             except ServiceError as err:
                 flash(err.message, "error")
             else:
-                flash("Matched and approved. Both people have been emailed.", "success")
+                flash(_("Matched and approved. Both people have been emailed."), "success")
                 return redirect(url_for("matches.detail", match_id=match.id))
         else:
-            flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
+            flash(" ".join(str(e) for errs in form.errors.values() for e in errs), "error")
     results = match_queue.search_offers(need, "" if q_error else q)
     return render_template("coord/manual_match.html", need=need, q=q, q_error=q_error, results=results, form=form,
                            bucket=match_engine.km_to_bucket), (422 if request.method == "POST" else 200)
@@ -191,6 +194,6 @@ def add_note(user_id: int):
     form = CaseNoteForm()
     if form.validate_on_submit():
         case_service.add_note(current_user, person, form.body.data)
-        flash("Note saved.", "success")
+        flash(_("Note saved."), "success")
         return redirect(url_for("coord.resident", user_id=person.id) + "#notes")
     return _resident_page(person, form), 422

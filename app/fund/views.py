@@ -1,5 +1,6 @@
 """The emergency fund: the members' page, asking, and the coordinators' desk."""
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import db
@@ -41,7 +42,7 @@ def pledge():
         except ServiceError as err:
             form_error(form, err)
         else:
-            flash("Thank you for your pledge. A coordinator records the money when it arrives.", "success")
+            flash(_("Thank you for your pledge. A coordinator records the money when it arrives."), "success")
             return redirect(url_for("fund.index"))
     return _home(form, 422)
 
@@ -58,7 +59,7 @@ def new_request():
             abort(404)
     elif person.role not in ("resident",):
         if person.is_coordinator:
-            flash("Choose the resident you are asking for from their page.", "info")
+            flash(_("Choose the resident you are asking for from their page."), "info")
             return redirect(url_for("coord.residents"))
         abort(403)
     form = RequestForm()
@@ -71,7 +72,7 @@ def new_request():
         except ServiceError as err:
             form_error(form, err)
         else:
-            flash("The request is in. Two coordinators will look at it.", "success")
+            flash(_("The request is in. Two coordinators will look at it."), "success")
             return redirect(url_for("fund.request_detail", request_id=req.id))
     cfg = current_app.config
     limits = (fund_service.dollars(cfg["FUND_MAX_REQUEST_CENTS"]), fund_service.dollars(cfg["FUND_MAX_PER_PERSON_90D_CENTS"]))
@@ -99,7 +100,7 @@ def request_detail(request_id: int):
 def _desk(receipt_form=None, status=200):
     overview = fund_reports.overview(current_user)
     receipt_form = receipt_form or ReceiptForm()
-    receipt_form.pledge_id.choices = [(0, "Anonymous gift")] + fund_reports.pledge_choices(current_user)
+    receipt_form.pledge_id.choices = [(0, _("Anonymous gift"))] + fund_reports.pledge_choices(current_user)
     return render_template("fund/manage.html", o=overview, receipt_form=receipt_form, decision_form=DecisionForm(),
                            payment_form=PaymentForm(), purposes=PURPOSES, methods=METHODS), status
 
@@ -122,7 +123,7 @@ def receipt():
         except ServiceError as err:
             form_error(form, err)
         else:
-            flash("Receipt recorded.", "success")
+            flash(_("Receipt recorded."), "success")
             return redirect(url_for("fund.manage"))
     return _desk(form, 422)
 
@@ -138,7 +139,7 @@ def approve(request_id: int):
     _request_or_404(request_id)
     if not DecisionForm().validate_on_submit():
         abort(400)
-    return _decide(lambda: fund_service.approve(current_user, request_id), request_id, "Your approval is recorded.")
+    return _decide(lambda: fund_service.approve(current_user, request_id), request_id, _("Your approval is recorded."))
 
 
 @bp.route("/requests/<int:request_id>/decline", methods=["POST"])
@@ -148,7 +149,7 @@ def decline(request_id: int):
     form = DecisionForm()
     if not form.validate_on_submit():
         abort(400)
-    return _decide(lambda: fund_service.decline(current_user, request_id, form.reason.data), request_id, "Declined.")
+    return _decide(lambda: fund_service.decline(current_user, request_id, form.reason.data), request_id, _("Declined."))
 
 
 @bp.route("/requests/<int:request_id>/cancel", methods=["POST"])
@@ -159,7 +160,7 @@ def cancel(request_id: int):
     if not form.validate_on_submit():
         abort(400)
     return _decide(lambda: fund_service.cancel_approved(current_user, request_id, form.reason.data), request_id,
-                   "Cancelled; the grant is reversed in the ledger.")
+                   _("Cancelled; the grant is reversed in the ledger."))
 
 
 @bp.route("/requests/<int:request_id>/pay", methods=["POST"])
@@ -177,7 +178,7 @@ def pay(request_id: int):
         except ServiceError as err:
             form_error(form, err)
         else:
-            flash("Payment recorded.", "success")
+            flash(_("Payment recorded."), "success")
             return redirect(url_for("fund.request_detail", request_id=request_id))
     return render_template("fund/request.html", req=req, purposes=PURPOSES, methods=METHODS,
                            progress=fund_service.approval_progress(current_user, req), decision_form=DecisionForm(),
@@ -192,7 +193,7 @@ def reverse(transaction_id: int):
         abort(400)
     ledger = url_for("fund.manage") + "#ledger"
     return run_action(lambda: fund_service.reverse(current_user, transaction_id, form.reason.data),
-                      "Reversed. Both entries stay in the ledger.", ledger, ledger)
+                      _("Reversed. Both entries stay in the ledger."), ledger, ledger)
 
 
 @bp.route("/ledger.csv")

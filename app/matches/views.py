@@ -1,5 +1,6 @@
 """The match page the two people share, their answers, and the "did it happen?" link."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.matches.forms import AnswerForm, OutcomeForm
@@ -50,7 +51,7 @@ def answer(match_id: int):
         abort(403)
     except Conflict as err:
         abort(409, description=err.message)
-    flash("Thank you: you confirmed." if accept else "You declined. We'll look for someone else.", "success")
+    flash(_("Thank you: you confirmed.") if accept else _("You declined. We'll look for someone else."), "success")
     return redirect(url_for("matches.detail", match_id=match_id))
 
 
@@ -68,7 +69,7 @@ def outcome(match_id: int):
         except ServiceError as err:
             form_error(form, err)
         else:
-            flash("Thank you for letting us know.", "success")
+            flash(_("Thank you for letting us know."), "success")
             return redirect(url_for("matches.detail", match_id=match_id))
     return render_template("matches/detail.html", match=match, cards={}, side=disclosure.side_of(current_user, match),
                            answer_form=AnswerForm(), outcome_form=form), 422
@@ -81,7 +82,7 @@ def outcome_by_link(token: str):
     try:
         match, person = followup.match_for_outcome_token(token)
     except ServiceError as err:
-        return render_template("errors/error.html", code=404, title="Link not valid", message=err.message), 404
+        return render_template("errors/error.html", code=404, title=_("Link not valid"), message=err.message), 404
     form = OutcomeForm()
     if form.validate_on_submit():
         try:

@@ -14,16 +14,17 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models.audit import make_append_only
 from app.timeutil import utcnow
 
 ACCOUNTS = ("cash", "gifts", "payable", "grants")
-PURPOSES = {"rent": "Rent", "utilities": "Utilities", "medical": "Medical", "transport": "Transport", "other": "Other"}
-METHODS = {"cash": "Cash", "check": "Check", "online": "Online transfer"}
-PLEDGE_FREQUENCIES = {"one_off": "One-off", "monthly": "Monthly"}
-REQUEST_STATES = {"pending": "Waiting for two approvals", "approved": "Approved, to be paid", "paid": "Paid",
-                  "declined": "Declined", "cancelled": "Cancelled"}
+PURPOSES = {"rent": _l("Rent"), "utilities": _l("Utilities"), "medical": _l("Medical"), "transport": _l("Transport"), "other": _l("Other")}
+METHODS = {"cash": _l("Cash"), "check": _l("Check"), "online": _l("Online transfer")}
+PLEDGE_FREQUENCIES = {"one_off": _l("One-off"), "monthly": _l("Monthly")}
+REQUEST_STATES = {"pending": _l("Waiting for two approvals"), "approved": _l("Approved, to be paid"), "paid": _l("Paid"),
+                  "declined": _l("Declined"), "cancelled": _l("Cancelled")}
 
 
 class UnbalancedTransaction(Exception):

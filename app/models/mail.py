@@ -3,11 +3,12 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.timeutil import utcnow
 
 MAIL_STATUSES = ("pending", "sending", "sent", "failed")
-DIGEST_FREQUENCIES = {"daily": "Daily", "weekly": "Weekly", "never": "Never"}
+DIGEST_FREQUENCIES = {"daily": _l("Daily"), "weekly": _l("Weekly"), "never": _l("Never")}
 
 
 class OutboxEmail(db.Model):

@@ -3,19 +3,20 @@ from datetime import datetime
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.timeutil import utcnow
 
 # Match states and the transitions allowed between them: the one place that says so.
 MATCH_STATES = {
-    "proposed": "Waiting for a coordinator",
-    "approved": "Approved: waiting for both to confirm",
-    "accepted": "Confirmed by both",
-    "completed": "Done",
-    "rejected": "Rejected by a coordinator",
-    "declined": "Declined",
-    "cancelled": "Cancelled",
-    "no_show": "Did not happen",
+    "proposed": _l("Waiting for a coordinator"),
+    "approved": _l("Approved: waiting for both to confirm"),
+    "accepted": _l("Confirmed by both"),
+    "completed": _l("Done"),
+    "rejected": _l("Rejected by a coordinator"),
+    "declined": _l("Declined"),
+    "cancelled": _l("Cancelled"),
+    "no_show": _l("Did not happen"),
 }
 TRANSITIONS = {
     "proposed": {"approved", "rejected", "cancelled"},
@@ -30,7 +31,7 @@ TRANSITIONS = {
 # States in which a match holds units of the offer's capacity and of the need's quantity.
 HOLDING = ("approved", "accepted", "completed")
 ACTIVE = ("proposed", "approved", "accepted")
-SOURCES = {"engine": "Suggested by matching", "volunteer": "\"I can help\"", "manual": "Matched by hand"}
+SOURCES = {"engine": _l("Suggested by matching"), "volunteer": _l("\"I can help\""), "manual": _l("Matched by hand")}
 
 
 def can_move(state: str, to: str) -> bool:

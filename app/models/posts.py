@@ -3,28 +3,42 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, case
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
+
 from app.extensions import db
 from app.timeutil import local_today, utcnow
 
 KINDS = ("need", "offer")
 CATEGORIES = {
-    "rides": "Rides",
-    "food": "Food",
-    "skills": "Skills & workshops",
-    "emergency_funds": "Emergency funds",
-    "peer_support": "Peer support",
-    "household_items": "Household items",
+    "rides": _l("Rides"),
+    "food": _l("Food"),
+    "skills": _l("Skills & workshops"),
+    "emergency_funds": _l("Emergency funds"),
+    "peer_support": _l("Peer support"),
+    "household_items": _l("Household items"),
 }
-# What one unit of quantity or capacity means in each category.
+# What one unit of quantity or capacity means in each category: how many of it, in words
+# ("1 seat", "3 seats"), in the reader's language and with its plural rules.
 UNITS = {
-    "rides": ("seat", "seats"),
-    "food": ("meal", "meals"),
-    "skills": ("place", "places"),
-    "emergency_funds": ("dollar", "dollars"),
-    "peer_support": ("place", "places"),
-    "household_items": ("item", "items"),
+    "rides": lambda n: ngettext("%(num)s seat", "%(num)s seats", n),
+    "food": lambda n: ngettext("%(num)s meal", "%(num)s meals", n),
+    "skills": lambda n: ngettext("%(num)s place", "%(num)s places", n),
+    "emergency_funds": lambda n: ngettext("%(num)s dollar", "%(num)s dollars", n),
+    "peer_support": lambda n: ngettext("%(num)s place", "%(num)s places", n),
+    "household_items": lambda n: ngettext("%(num)s item", "%(num)s items", n),
 }
-URGENCIES = {0: "Whenever", 1: "This week", 2: "Within 48 hours", 3: "Today"}
+
+
+def _any_unit(n: int) -> str:
+    return ngettext("%(num)s unit", "%(num)s units", n)
+
+
+def units_text(n: int, category: str) -> str:
+    """'1 seat', '3 seats': a number of a category's unit, in words."""
+    return UNITS.get(category, _any_unit)(n)
+
+
+URGENCIES = {0: _l("Whenever"), 1: _l("This week"), 2: _l("Within 48 hours"), 3: _l("Today")}
 # How many days after posting each urgency means: "Today" posted on Nov 10 is needed by Nov 10.
 URGENCY_DAYS = {1: 7, 2: 2, 3: 0}
 # Money moves only through the emergency fund (two approvals, limits, the ledger): it is never a
@@ -32,16 +46,19 @@ URGENCY_DAYS = {1: 7, 2: 2, 3: 0}
 MONEY_CATEGORY = "emergency_funds"
 POST_CATEGORIES = {key: label for key, label in CATEGORIES.items() if key != MONEY_CATEGORY}
 STATUSES = ("open", "withdrawn", "fulfilled", "expired")
+STATUS_LABELS = {"open": _l("Open"), "withdrawn": _l("Withdrawn"), "fulfilled": _l("Fulfilled"),
+                 "expired": _l("Expired")}
 DESTINATION_KINDS = {
-    "medical": "Medical appointment",
-    "work": "Work or interview",
-    "support_meeting": "Support meeting",
-    "errands": "Errands",
+    "medical": _l("Medical appointment"),
+    "work": _l("Work or interview"),
+    "support_meeting": _l("Support meeting"),
+    "errands": _l("Errands"),
 }
-FUND_PURPOSES = {"rent": "Rent", "utilities": "Utilities", "medical": "Medical", "other": "Other"}
-OFFER_FORMATS = {"individual": "One to one", "group": "Workshop or group (several places)"}
+FUND_PURPOSES = {"rent": _l("Rent"), "utilities": _l("Utilities"), "medical": _l("Medical"), "other": _l("Other")}
+OFFER_FORMATS = {"individual": _l("One to one"), "group": _l("Workshop or group (several places)")}
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# Translators: the days of the week, abbreviated (a weekly slot reads "Mon 09:00–12:00").
+DAY_LABELS = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l("Sun"))
 
 
 def urgency_on(needed_by: date | None, today: date) -> int:
@@ -64,12 +81,14 @@ def urgency_key_for(needed_by: date | None, today: date) -> date:
 
 def needed_by_label(needed_by: date | None, today: date) -> str:
     """'Needed by Nov 10', 'Needed today', 'Was needed by Nov 10', or 'Whenever'."""
+    from app.i18n import day
+
     if needed_by is None:
-        return URGENCIES[0]
-    when = needed_by.strftime("%b %-d")
+        return str(URGENCIES[0])
     if needed_by == today:
-        return "Needed today"
-    return f"Was needed by {when}" if needed_by < today else f"Needed by {when}"
+        return _("Needed today")
+    when = day(needed_by, "%b %-d")
+    return _("Was needed by %(date)s", date=when) if needed_by < today else _("Needed by %(date)s", date=when)
 
 
 class Post(db.Model):
@@ -151,7 +170,15 @@ class Post(db.Model):
 
     @property
     def category_label(self) -> str:
-        return CATEGORIES.get(self.category, self.category)
+        return str(CATEGORIES.get(self.category, self.category))
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS.get(self.status, self.status))
+
+    @property
+    def fund_purpose_label(self) -> str:
+        return str(FUND_PURPOSES.get(self.fund_purpose, self.fund_purpose or ""))
 
     @property
     def urgency_now(self) -> int:
@@ -169,9 +196,9 @@ class Post(db.Model):
         return needed_by_label(self.needed_by, local_today())
 
     @property
-    def unit_label(self) -> str:
-        singular, plural = UNITS.get(self.category, ("unit", "units"))
-        return singular if self.quantity == 1 else plural
+    def quantity_label(self) -> str:
+        """The quantity with its unit, in words: '1 seat', '3 meals'."""
+        return units_text(self.quantity, self.category)
 
     @property
     def units_left(self) -> int:
@@ -218,7 +245,9 @@ class WeeklySlot(db.Model):
     def label(self) -> str:
         from app.timeutil import minutes_to_hhmm
 
-        return f"{DAY_LABELS[self.day]} {minutes_to_hhmm(self.start_min)}–{minutes_to_hhmm(self.end_min)}"
+        # Translators: a weekly slot, "Mon 09:00–12:00" (day, start, end).
+        return _("%(day)s %(start)s–%(end)s", day=DAY_LABELS[self.day], start=minutes_to_hhmm(self.start_min),
+                 end=minutes_to_hhmm(self.end_min))
 
 
 def most_urgent_first(today: date) -> list:

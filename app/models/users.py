@@ -5,14 +5,15 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.timeutil import utcnow
 
 ROLES = ("member", "resident", "coordinator", "admin")
 # How a matched person is reached, chosen by every member alike (so the card never tells who is a
 # resident): their own email, their own phone, or a named contact person.
-CONTACT_METHODS = {"email": "My email", "phone": "My phone", "person": "A contact person"}
-ROLE_LABELS = {"member": "Member", "resident": "Resident", "coordinator": "Coordinator", "admin": "Admin"}
+CONTACT_METHODS = {"email": _l("My email"), "phone": _l("My phone"), "person": _l("A contact person")}
+ROLE_LABELS = {"member": _l("Member"), "resident": _l("Resident"), "coordinator": _l("Coordinator"), "admin": _l("Admin")}
 
 
 def new_token() -> str:
@@ -46,6 +47,8 @@ class User(UserMixin, db.Model):
     contact_method: Mapped[str] = mapped_column(String(10), default="email", server_default="email")
     contact_name: Mapped[str | None] = mapped_column(String(80))  # the contact person's name
     contact_detail: Mapped[str | None] = mapped_column(String(120))  # their email or phone
+    # The language of the member's pages, emails and texts (a code of app.i18n.LANGUAGES).
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"

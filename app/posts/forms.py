@@ -1,5 +1,7 @@
 from datetime import datetime
 
+from flask_babel import format_decimal, gettext as _, lazy_gettext as _l, lazy_ngettext
+from flask_babel.speaklater import LazyString
 from wtforms import BooleanField, FieldList, FormField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
@@ -8,79 +10,80 @@ from app.models.posts import DAY_LABELS, POST_CATEGORIES, DESTINATION_KINDS, FUN
 from app.services.posts import MAX_DETAILS, PostInput
 from app.validators import KnownZip
 
-DURATIONS = [(30, "30 minutes"), (60, "1 hour"), (90, "1½ hours"), (120, "2 hours"), (180, "3 hours"),
-             (240, "4 hours"), (480, "A day")]
+DURATIONS = [(30, _l("30 minutes")), (60, _l("1 hour")), (90, _l("1½ hours")), (120, _l("2 hours")), (180, _l("3 hours")),
+             (240, _l("4 hours")), (480, _l("A day"))]
 
 
 class WindowForm(PlainForm):
-    day = BoundedDateField("Date", validators=[Optional()], render_kw={"type": "date"})
-    start = TimeField("From", validators=[Optional()])
-    end = TimeField("To", validators=[Optional()])
+    day = BoundedDateField(_l("Date"), validators=[Optional()], render_kw={"type": "date"})
+    start = TimeField(_l("From"), validators=[Optional()])
+    end = TimeField(_l("To"), validators=[Optional()])
 
     def validate_end(self, field):
         filled = [self.day.data, self.start.data, field.data]
         if any(filled) and not all(filled):
-            raise ValidationError("Fill in the date, the start and the end, or leave all three empty.")
+            raise ValidationError(_("Fill in the date, the start and the end, or leave all three empty."))
         if all(filled) and field.data <= self.start.data:
-            raise ValidationError("The end must be after the start.")
+            raise ValidationError(_("The end must be after the start."))
 
 
 class SlotForm(PlainForm):
     # No Optional(): it would clear the "Not a valid choice" of a day of spaces, which then reached int().
-    day = SelectField("Day", choices=[("", "—")] + [(str(i), d) for i, d in enumerate(DAY_LABELS)], default="")
-    start = TimeField("From", validators=[Optional()])
-    end = TimeField("To", validators=[Optional()])
+    day = SelectField(_l("Day"), choices=[("", "—")] + [(str(i), d) for i, d in enumerate(DAY_LABELS)], default="")
+    start = TimeField(_l("From"), validators=[Optional()])
+    end = TimeField(_l("To"), validators=[Optional()])
 
     def validate_end(self, field):
         filled = [self.day.data, self.start.data, field.data]
         if any(filled) and not all(filled):
-            raise ValidationError("Fill in the day, the start and the end, or leave all three empty.")
+            raise ValidationError(_("Fill in the day, the start and the end, or leave all three empty."))
         if all(filled) and field.data == self.start.data:
-            raise ValidationError("The start and end must differ.")
+            raise ValidationError(_("The start and end must differ."))
 
 
 class PostForm(BaseForm):
     # The service checks the choice, so that money gets its own sentence (it goes through the fund).
-    category = SelectField("Category", choices=[("", "Choose a category")] + list(POST_CATEGORIES.items()),
-                           validators=[DataRequired("Choose a category.")], validate_choice=False)
-    title = StringField("Title", validators=[DataRequired("Give your post a short title."),
-                                             Length(max=120, message="Keep the title under 120 characters.")])
-    details = TextAreaField("Details", validators=[Optional(), Length(max=MAX_DETAILS, message=f"Details can be at most {MAX_DETAILS:,} characters.")],
-                            description="Don't include your address or phone number: they are shared only after a coordinator approves a match.")
-    zip_code = StringField("ZIP code", validators=[DataRequired("Enter a ZIP code."), KnownZip()],
-                           description="Others see only the town and a rough distance.")
-    street_address = StringField("Street address (optional, private)", validators=[Optional(), Length(max=200)],
-                                 description="Shared only with your matched helper after approval.")
-    quantity = WholeNumberField("How many", default=1, validators=[DataRequired("Enter a number."), NumberRange(1, 100000, "Enter a whole number from 1 to 100,000.")])
+    category = SelectField(_l("Category"), choices=[("", _l("Choose a category"))] + list(POST_CATEGORIES.items()),
+                           validators=[DataRequired(_l("Choose a category."))], validate_choice=False)
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Give your post a short title.")),
+                                                Length(max=120, message=_l("Keep the title under 120 characters."))])
+    details = TextAreaField(_l("Details"), validators=[Optional(), Length(max=MAX_DETAILS, message=_l(
+                                "Details can be at most %(max)s characters.", max=LazyString(format_decimal, MAX_DETAILS)))],
+                            description=_l("Don't include your address or phone number: they are shared only after a coordinator approves a match."))
+    zip_code = StringField(_l("ZIP code"), validators=[DataRequired(_l("Enter a ZIP code.")), KnownZip()],
+                           description=_l("Others see only the town and a rough distance."))
+    street_address = StringField(_l("Street address (optional, private)"), validators=[Optional(), Length(max=200)],
+                                 description=_l("Shared only with your matched helper after approval."))
+    quantity = WholeNumberField(_l("How many"), default=1, validators=[DataRequired(_l("Enter a number.")), NumberRange(1, 100000, _l("Enter a whole number from 1 to 100,000."))])
     # Needs
-    urgency = SelectField("How soon", choices=list(URGENCIES.items()), coerce=int, default=0)
-    flexible = BooleanField("I'm flexible about when (any time in the next 14 days)")
-    duration_min = SelectField("How long it takes", choices=DURATIONS, coerce=int, default=60)
+    urgency = SelectField(_l("How soon"), choices=list(URGENCIES.items()), coerce=int, default=0)
+    flexible = BooleanField(_l("I'm flexible about when (any time in the next 14 days)"))
+    duration_min = SelectField(_l("How long it takes"), choices=DURATIONS, coerce=int, default=60)
     windows = FieldList(FormField(WindowForm), min_entries=3, max_entries=6)
     # Offers
-    radius_miles = FiniteDecimalField("How far you can travel (miles)", places=1, default=10,
-                                      validators=[Optional(), NumberRange(0.5, 100, "Enter a distance between 0.5 and 100 miles.")])
-    offer_format = SelectField("Format", choices=list(OFFER_FORMATS.items()), default="individual", validate_choice=False)
+    radius_miles = FiniteDecimalField(_l("How far you can travel (miles)"), places=1, default=10,
+                                      validators=[Optional(), NumberRange(0.5, 100, _l("Enter a distance between 0.5 and 100 miles."))])
+    offer_format = SelectField(_l("Format"), choices=list(OFFER_FORMATS.items()), default="individual", validate_choice=False)
     weekly = FieldList(FormField(SlotForm), min_entries=3, max_entries=10)
     # Rides
-    pickup_area = StringField("Pickup area (e.g. neighborhood, private)", validators=[Optional(), Length(max=80)],
-                              description="Shared only with your matched driver after approval.")
-    destination_kind = SelectField("Kind of destination", choices=[("", "Choose one")] + list(DESTINATION_KINDS.items()),
+    pickup_area = StringField(_l("Pickup area (e.g. neighborhood, private)"), validators=[Optional(), Length(max=80)],
+                              description=_l("Shared only with your matched driver after approval."))
+    destination_kind = SelectField(_l("Kind of destination"), choices=[("", _l("Choose one"))] + list(DESTINATION_KINDS.items()),
                                    validate_choice=False)  # the service checks it, for rides needs only
-    appointment_day = BoundedDateField("Appointment date", validators=[Optional()])
-    appointment_time = TimeField("Appointment time", validators=[Optional()])
-    return_trip = BooleanField("I also need a ride back")
+    appointment_day = BoundedDateField(_l("Appointment date"), validators=[Optional()])
+    appointment_time = TimeField(_l("Appointment time"), validators=[Optional()])
+    return_trip = BooleanField(_l("I also need a ride back"))
     # Emergency funds
-    fund_purpose = SelectField("What it's for", choices=[("", "Choose one")] + list(FUND_PURPOSES.items()),
+    fund_purpose = SelectField(_l("What it's for"), choices=[("", _l("Choose one"))] + list(FUND_PURPOSES.items()),
                                validate_choice=False)  # the service checks it, for fund needs only
 
     def validate_radius_miles(self, field):
         if self.meta_kind == "offer" and field.data is None:
-            raise ValidationError("Enter how far you can travel, between 0.5 and 100 miles.")
+            raise ValidationError(_("Enter how far you can travel, between 0.5 and 100 miles."))
 
     def validate_appointment_time(self, field):
         if bool(self.appointment_day.data) != bool(field.data):
-            raise ValidationError("Give both the date and the time of the appointment, or neither.")
+            raise ValidationError(_("Give both the date and the time of the appointment, or neither."))
 
     meta_kind = "need"
 
@@ -134,12 +137,13 @@ class PostForm(BaseForm):
 class BrowseForm(PlainForm):
     """The browse filters (GET, read-only: no CSRF needed)."""
 
-    kind = SelectField("Show", choices=[("need", "Requests for help"), ("offer", "Offers of help")], default="need")
-    category = SelectField("Category", choices=[("", "All categories")] + list(POST_CATEGORIES.items()), default="")
-    q = StringField("Search", validators=[Optional(), Length(max=100, message="Keep the search under 100 characters.")])
-    near = StringField("Near ZIP", validators=[Optional(), KnownZip()])
-    within = SelectField("Within", choices=[("", "Any distance"), ("2", "2 miles"), ("5", "5 miles"), ("10", "10 miles"),
-                                            ("25", "25 miles"), ("50", "50 miles")], default="")
-    urgency = SelectField("At least", choices=[("", "Any urgency"), ("1", "This week"), ("2", "Within 48 hours"), ("3", "Today")], default="")
-    sort = SelectField("Sort by", choices=[("urgency", "Most urgent"), ("newest", "Newest"), ("closest", "Closest")], default="urgency")
-    page = WholeNumberField("Page", default=1, validators=[Optional(), NumberRange(1, 100000)])
+    kind = SelectField(_l("Show"), choices=[("need", _l("Requests for help")), ("offer", _l("Offers of help"))], default="need")
+    category = SelectField(_l("Category"), choices=[("", _l("All categories"))] + list(POST_CATEGORIES.items()), default="")
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100, message=_l("Keep the search under 100 characters."))])
+    near = StringField(_l("Near ZIP"), validators=[Optional(), KnownZip()])
+    within = SelectField(_l("Within"), choices=[("", _l("Any distance"))] + [
+        (str(n), lazy_ngettext("%(num)s mile", "%(num)s miles", n)) for n in (2, 5, 10, 25, 50)], default="")
+    urgency = SelectField(_l("At least"), choices=[("", _l("Any urgency"))] + [(str(k), URGENCIES[k]) for k in (1, 2, 3)], default="")
+    sort = SelectField(_l("Sort by"), choices=[("urgency", _l("Most urgent")), ("newest", _l("Newest")), ("closest", _l("Closest"))],
+                       default="urgency")
+    page = WholeNumberField(_l("Page"), default=1, validators=[Optional(), NumberRange(1, 100000)])

@@ -1,4 +1,5 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.extensions import db
@@ -108,8 +109,8 @@ def help_(post_id: int):
         except ServiceError as err:
             form_error(form, err)
         else:
-            flash("Thank you! Your offer was already suggested to the coordinators; we added your note to it."
-                  if before else "Thank you! A coordinator will look at your offer to help and let you both know.",
+            flash(_("Thank you! Your offer was already suggested to the coordinators; we added your note to it.")
+                  if before else _("Thank you! A coordinator will look at your offer to help and let you both know."),
                   "success")
             return redirect(url_for("posts.detail", post_id=post.id))
     return render_template("posts/detail.html", post=post, manager=manager,
@@ -149,7 +150,8 @@ def new_post_page(kind: str, owner: User | None, template_args: dict):
         except ServiceError as err:
             form_error(form, err)
         else:
-            flash("Your request is posted. We're looking for a match." if kind == "need" else "Thank you! Your offer is posted.", "success")
+            flash(_("Your request is posted. We're looking for a match.") if kind == "need"
+                  else _("Thank you! Your offer is posted."), "success")
             return redirect(safe_next(request.args.get("next")) or url_for("posts.detail", post_id=post.id))
     return render_template("posts/form.html", form=form, kind=kind, editing=False, **template_args), (200 if request.method == "GET" or not form.errors else 422)
 
@@ -163,8 +165,8 @@ def new():
         # Money is never a post: asking goes to the fund's request form, giving to a pledge.
         if kind == "need" and current_user.role == "resident":
             return redirect(url_for("fund.new_request"))
-        flash("Money goes through the emergency fund: " + ("pledge to it below." if kind == "offer" else
-              "a coordinator can help you ask it for help with a bill."), "info")
+        flash(_("Money goes through the emergency fund: pledge to it below.") if kind == "offer" else
+              _("Money goes through the emergency fund: a coordinator can help you ask it for help with a bill."), "info")
         return redirect(url_for("fund.index") + ("#pledge" if kind == "offer" else ""))
     return new_post_page(kind, None, {"owner": None})
 
@@ -175,7 +177,7 @@ def edit(post_id: int):
     if not post_service.can_manage(current_user, post):
         abort(403)
     if not post.is_open:
-        flash("This post is closed and can no longer be edited.", "info")
+        flash(_("This post is closed and can no longer be edited."), "info")
         return redirect(url_for("posts.detail", post_id=post.id))
     form = PostForm()
     form.meta_kind = post.kind
@@ -190,7 +192,7 @@ def edit(post_id: int):
             db.session.rollback()
             form_error(form, err)
         else:
-            flash("Your changes are saved.", "success")
+            flash(_("Your changes are saved."), "success")
             return redirect(url_for("posts.detail", post_id=post.id))
     return render_template("posts/form.html", form=form, kind=post.kind, editing=True, post=post, owner=None)
 
@@ -209,17 +211,17 @@ def _close_action(post_id: int, action, done_message: str):
 
 @bp.route("/posts/<int:post_id>/withdraw", methods=["POST"])
 def withdraw(post_id: int):
-    return _close_action(post_id, post_service.withdraw_post, "The post is withdrawn.")
+    return _close_action(post_id, post_service.withdraw_post, _("The post is withdrawn."))
 
 
 @bp.route("/posts/<int:post_id>/fulfilled", methods=["POST"])
 def fulfilled(post_id: int):
-    return _close_action(post_id, post_service.mark_fulfilled, "Marked as fulfilled. Thank you!")
+    return _close_action(post_id, post_service.mark_fulfilled, _("Marked as fulfilled. Thank you!"))
 
 
 @bp.route("/posts/<int:post_id>/renew", methods=["POST"])
 def renew(post_id: int):
-    return _close_action(post_id, post_service.renew_post, "The post stays up for another while.")
+    return _close_action(post_id, post_service.renew_post, _("The post stays up for another while."))
 
 
 @bp.route("/posts/mine")

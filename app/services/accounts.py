@@ -2,6 +2,7 @@
 import logging
 
 from flask import current_app
+from flask_babel import gettext as _, lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +15,7 @@ from app.services import FieldError, NotAllowed, ServiceError
 from app.services import audit, geo
 from app.services.digests import subscription_for
 from app.services.mail import queue_email
+from app.i18n import current
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -40,9 +42,9 @@ def find_by_email(email: str) -> User | None:
 
 def check_password_strength(password: str, field: str = "password") -> None:
     if len(password or "") < MIN_PASSWORD:
-        raise FieldError(field, f"Use at least {MIN_PASSWORD} characters.")
+        raise FieldError(field, _("Use at least %(count)s characters.", count=MIN_PASSWORD))
     if len(password) > 200:
-        raise FieldError(field, "Use at most 200 characters.")
+        raise FieldError(field, _("Use at most 200 characters."))
 
 
 class NotConfirmed(ServiceError):
@@ -61,7 +63,8 @@ def sign_up(name: str, email: str, password: str, zip_code: str | None, confirm_
     password_hash = hash_password(password)  # hashed either way, so both answers take as long
     existing = find_by_email(email)
     if existing is None:
-        user = User(name=name.strip(), email=email, password_hash=password_hash, role="member")
+        # Their language is the one this page is in, so the confirmation email is in it too.
+        user = User(name=name.strip(), email=email, password_hash=password_hash, role="member", language=current())
         if zip_code:
             _set_place(user, zip_code)
         db.session.add(user)
@@ -72,14 +75,15 @@ def sign_up(name: str, email: str, password: str, zip_code: str | None, confirm_
             existing = find_by_email(email)
     if existing is not None:
         confirm_url = None if existing.is_confirmed else confirm_url_for(make_confirm_token(existing))
-        queue_email(existing.email, "Someone tried to sign up with your email", "signup_attempt", kind="signup_attempt",
-                    user=existing, login_url=login_url, reset_url=reset_url, confirm_url=confirm_url)
+        queue_email(existing.email, _l("Someone tried to sign up with your email"), "signup_attempt", kind="signup_attempt",
+                    locale=existing.language, user=existing, login_url=login_url, reset_url=reset_url,
+                    confirm_url=confirm_url)
         db.session.commit()
         log.info("sign-up attempted for existing member %s", existing.id)
         return
     subscription_for(user)  # weekly digest, the categories of their offers, within 10 miles
-    queue_email(user.email, "Confirm your email address", "confirm_email", kind="confirm_email",
-                user=user, url=confirm_url_for(make_confirm_token(user)), days=CONFIRM_DAYS)
+    queue_email(user.email, _l("Confirm your email address"), "confirm_email", kind="confirm_email",
+                locale=user.language, user=user, url=confirm_url_for(make_confirm_token(user)), days=CONFIRM_DAYS)
     db.session.commit()
     log.info("member %s signed up", user.id)
 
@@ -100,12 +104,12 @@ def user_for_confirm_token(token: str) -> User:
     try:
         data = _confirm_serializer().loads(token, max_age=CONFIRM_DAYS * 86400)
     except SignatureExpired:
-        raise ServiceError("This confirmation link has expired. Log in to get a new one.") from None
+        raise ServiceError(_("This confirmation link has expired. Log in to get a new one.")) from None
     except BadSignature:
-        raise ServiceError("This confirmation link is not valid.") from None
+        raise ServiceError(_("This confirmation link is not valid.")) from None
     user = db.session.get(User, data.get("u")) if isinstance(data, dict) and isinstance(data.get("u"), int) else None
     if user is None or user.email is None or data.get("e") != user.email:
-        raise ServiceError("This confirmation link is not valid.")
+        raise ServiceError(_("This confirmation link is not valid."))
     return user
 
 
@@ -121,15 +125,15 @@ def confirm_email(token: str) -> User:
 def resend_confirmation(user: User, confirm_url_for) -> None:
     if user.is_confirmed or not user.email:
         return
-    queue_email(user.email, "Confirm your email address", "confirm_email", kind="confirm_email",
-                user=user, url=confirm_url_for(make_confirm_token(user)), days=CONFIRM_DAYS)
+    queue_email(user.email, _l("Confirm your email address"), "confirm_email", kind="confirm_email",
+                locale=user.language, user=user, url=confirm_url_for(make_confirm_token(user)), days=CONFIRM_DAYS)
     db.session.commit()
 
 
 def require_confirmed(user: User) -> None:
     """Posting, offering help, pledging and asking the fund wait for a confirmed email."""
     if not user.is_confirmed:
-        raise NotConfirmed("Please confirm your email address first: we sent you a link when you signed up.")
+        raise NotConfirmed(_("Please confirm your email address first: we sent you a link when you signed up."))
 
 
 def _set_place(user: User, zip_code: str) -> None:
@@ -156,7 +160,11 @@ def end_sessions(user: User) -> None:
 
 
 def update_profile(user: User, name: str, zip_code: str | None, phone: str | None, contact_method: str = "email",
-                   contact_name: str | None = None, contact_detail: str | None = None) -> None:
+                   contact_name: str | None = None, contact_detail: str | None = None,
+                   language: str | None = None) -> None:
+    """Save the profile form; `language` None leaves the member's language as it is."""
+    if language is not None:
+        _check_language(language)
     user.name = name.strip()
     user.phone = (phone or "").strip() or None
     if zip_code:
@@ -164,6 +172,8 @@ def update_profile(user: User, name: str, zip_code: str | None, phone: str | Non
     else:
         user.zip_code = user.town = user.state = user.lat = user.lon = None
     _set_contact(user, contact_method, contact_name, contact_detail)
+    if language is not None:
+        user.language = language
     db.session.commit()
 
 
@@ -171,27 +181,41 @@ def _set_contact(user: User, method: str, name: str | None, detail: str | None) 
     """How matched people reach this member; the same three choices for everyone."""
     name, detail = (name or "").strip(), (detail or "").strip()
     if method not in CONTACT_METHODS:
-        raise FieldError("contact_method", "Choose how people you are matched with can reach you.")
+        raise FieldError("contact_method", _("Choose how people you are matched with can reach you."))
     if method == "email" and not user.email:
-        raise FieldError("contact_method", "There is no email address on this account: choose a phone or a contact person.")
+        raise FieldError("contact_method", _("There is no email address on this account: choose a phone or a contact person."))
     if method == "phone" and not user.phone:
-        raise FieldError("phone", "Enter the phone number people should call or text.")
+        raise FieldError("phone", _("Enter the phone number people should call or text."))
     if method == "person":
         if not name:
-            raise FieldError("contact_name", "Enter the contact person's name.")
+            raise FieldError("contact_name", _("Enter the contact person's name."))
         if not detail:
-            raise FieldError("contact_detail", "Enter the contact person's email or phone number.")
+            raise FieldError("contact_detail", _("Enter the contact person's email or phone number."))
     if len(name) > 80:
-        raise FieldError("contact_name", "Keep the name under 80 characters.")
+        raise FieldError("contact_name", _("Keep the name under 80 characters."))
     if len(detail) > 120:
-        raise FieldError("contact_detail", "Keep it under 120 characters.")
+        raise FieldError("contact_detail", _("Keep it under 120 characters."))
     user.contact_method = method
     user.contact_name, user.contact_detail = (name, detail) if method == "person" else (None, None)
 
 
+def _check_language(code: str) -> None:
+    from app.i18n import LANGUAGES
+
+    if code not in LANGUAGES:
+        raise FieldError("language", _("Choose one of the languages offered."))
+
+
+def set_language(user: User, code: str) -> None:
+    """The member's language for pages, emails and texts (the switcher, the profile)."""
+    _check_language(code)
+    user.language = code
+    db.session.commit()
+
+
 def change_password(user: User, current: str, new: str) -> None:
     if not user.password_hash or not check_password_hash(user.password_hash, current or ""):
-        raise FieldError("current_password", "That is not your current password.")
+        raise FieldError("current_password", _("That is not your current password."))
     check_password_strength(new, "new_password")
     user.password_hash = hash_password(new)
     user.session_token = new_token()  # other sessions end; the view logs this one in again
@@ -215,8 +239,8 @@ def request_password_reset(email: str, reset_url_for) -> None:
     if user is None or not user.email:
         return
     token = make_reset_token(user)
-    queue_email(user.email, "Reset your password", "reset_password", kind="password_reset",
-                user=user, url=reset_url_for(token), minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60)
+    queue_email(user.email, _l("Reset your password"), "reset_password", kind="password_reset",
+                locale=user.language, user=user, url=reset_url_for(token), minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60)
     db.session.commit()
 
 
@@ -225,12 +249,12 @@ def user_for_reset_token(token: str) -> User:
     try:
         data = _reset_serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"])
     except SignatureExpired:
-        raise ServiceError("This reset link has expired. Ask for a new one.") from None
+        raise ServiceError(_("This reset link has expired. Ask for a new one.")) from None
     except BadSignature:
-        raise ServiceError("This reset link is not valid. Ask for a new one.") from None
+        raise ServiceError(_("This reset link is not valid. Ask for a new one.")) from None
     user = db.session.get(User, data.get("u")) if isinstance(data, dict) else None
     if user is None or data.get("n") != user.reset_nonce:
-        raise ServiceError("This reset link has already been used. Ask for a new one.")
+        raise ServiceError(_("This reset link has already been used. Ask for a new one."))
     return user
 
 
@@ -250,15 +274,15 @@ def reset_password(token: str, new_password: str) -> User:
 def set_role(actor: User, target: User, role: str) -> None:
     """Admins set any role; coordinators may only mark a member as a resident (or back)."""
     if role not in ROLES:
-        raise FieldError("role", "Choose one of the listed roles.")
+        raise FieldError("role", _("Choose one of the listed roles."))
     if actor.is_admin:
         if target.id == actor.id and role != "admin":
-            raise ServiceError("You cannot remove your own admin role; ask another admin.")
+            raise ServiceError(_("You cannot remove your own admin role; ask another admin."))
     elif actor.role == "coordinator":
         if not ({target.role, role} <= {"member", "resident"}):
-            raise NotAllowed("Coordinators can only mark members as residents.")
+            raise NotAllowed(_("Coordinators can only mark members as residents."))
     else:
-        raise NotAllowed("Only coordinators and admins can change roles.")
+        raise NotAllowed(_("Only coordinators and admins can change roles."))
     old = target.role
     target.role = role
     audit.record(actor, "role_change", "user", target.id, old=old, new=role)
@@ -273,13 +297,13 @@ def create_resident(actor: User, name: str, zip_code: str | None, email: str | N
     reach them by their email, else their phone, else a named contact person (the coordinator,
     unless another is given), exactly as any member may choose."""
     if not actor.is_coordinator:
-        raise NotAllowed("Only coordinators can add residents.")
+        raise NotAllowed(_("Only coordinators can add residents."))
     email = normalize_email(email) or None
     if email and find_by_email(email):
-        raise FieldError("email", "An account with this email already exists.")
+        raise FieldError("email", _("An account with this email already exists."))
     # The coordinator vouches for the resident: no email confirmation is needed.
     user = User(name=name.strip(), email=email, role="resident", phone=(phone or "").strip() or None,
-                created_by_id=actor.id, email_confirmed_at=utcnow())
+                created_by_id=actor.id, email_confirmed_at=utcnow(), language=current())
     if zip_code:
         _set_place(user, zip_code)
     if contact_name or contact_detail:

@@ -1,9 +1,26 @@
 """The audit log: who did what to which object, and when. Rows are only ever added."""
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEntry, User
 from app.services import NotAllowed
+
+# What the audit page shows for each action (the rows keep the code, never a translated word).
+ACTION_LABELS = {
+    "approve": _l("approve"), "reject": _l("reject"), "swap": _l("swap"), "manual_match": _l("manual match"),
+    "contact_view": _l("contact view"), "role_change": _l("role change"), "case_note": _l("case note"),
+    "answer_for_resident": _l("answer for resident"), "outcome": _l("outcome"),
+    "fund_receipt": _l("fund receipt"), "fund_reversal": _l("fund reversal"), "fund_request": _l("fund request"),
+    "fund_approve": _l("fund approve"), "fund_decline": _l("fund decline"), "fund_payment": _l("fund payment"),
+    "fund_cancel": _l("fund cancel"), "fund_export": _l("fund export"),
+}
+
+
+def action_label(action: str) -> str:
+    """An action code as the audit page shows it, in the reader's language."""
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action.replace("_", " ")
 
 
 def record(actor: User | None, action: str, subject_type: str, subject_id: int | None, **details) -> AuditEntry:
@@ -17,7 +34,7 @@ def record(actor: User | None, action: str, subject_type: str, subject_id: int |
 def page(actor: User, page_no: int = 1, per_page: int = 50, action: str | None = None):
     """Entries newest first, for admins; a pagination object."""
     if not actor.is_admin:
-        raise NotAllowed("Only admins can read the audit log.")
+        raise NotAllowed(_("Only admins can read the audit log."))
     stmt = select(AuditEntry).order_by(AuditEntry.id.desc())
     if action:
         stmt = stmt.where(AuditEntry.action == action)

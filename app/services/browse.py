@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -15,7 +16,7 @@ from app.models.posts import URGENCY_DAYS
 from app.services import geo, search
 from app.timeutil import local_today, utcnow
 
-SORTS = {"urgency": "Most urgent", "newest": "Newest", "closest": "Closest"}
+SORTS = {"urgency": _l("Most urgent"), "newest": _l("Newest"), "closest": _l("Closest")}
 MILES_PER_DEG = 69.0
 
 

@@ -13,11 +13,13 @@ from datetime import datetime
 
 import numpy as np
 from flask import current_app, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
 from itsdangerous import BadSignature, Signer
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.i18n import in_language
 from app.models import Digest, DigestSubscription, OutboxEmail, Post, User
 from app.models.mail import DIGEST_FREQUENCIES
 from app.models.posts import CATEGORIES, most_urgent_first
@@ -28,7 +30,7 @@ from app.timeutil import local_today, utc_to_local, utcnow
 
 log = logging.getLogger(__name__)
 DEFAULT_RADIUS = 10.0
-SUBJECT = "New requests near you"
+SUBJECT = _l("New requests near you")
 
 
 # Subscriptions ------------------------------------------------------------------------------
@@ -61,17 +63,17 @@ def offer_categories(user_id: int) -> list[str]:
 def update_subscription(user: User, frequency: str, categories: list[str] | None, radius_miles: float | None) -> DigestSubscription:
     """Save the member's digest settings; `categories=None` follows the categories of their offers."""
     if frequency not in DIGEST_FREQUENCIES:
-        raise FieldError("frequency", "Choose daily, weekly or never.")
+        raise FieldError("frequency", _("Choose daily, weekly or never."))
     if categories is not None:
         unknown = set(categories) - set(CATEGORIES)
         if unknown:
-            raise FieldError("categories", "Choose from the listed categories.")
+            raise FieldError("categories", _("Choose from the listed categories."))
         if not categories and frequency != "never":
-            raise FieldError("categories", "Choose at least one category, or follow the categories of your offers.")
+            raise FieldError("categories", _("Choose at least one category, or follow the categories of your offers."))
     if radius_miles is None or not (0.5 <= radius_miles <= 100):
-        raise FieldError("radius_miles", "Enter a distance between 0.5 and 100 miles.")
+        raise FieldError("radius_miles", _("Enter a distance between 0.5 and 100 miles."))
     if frequency != "never" and user.lat is None:
-        raise FieldError("frequency", "Add your ZIP code above first: digests list requests near your place.")
+        raise FieldError("frequency", _("Add your ZIP code above first: digests list requests near your place."))
     sub = subscription_for(user)
     sub.frequency, sub.categories, sub.radius_miles = frequency, sorted(categories) if categories is not None else None, radius_miles
     db.session.commit()
@@ -92,10 +94,10 @@ def subscription_for_token(token: str) -> DigestSubscription:
     try:
         key = _signer().unsign(token or "").decode()
     except BadSignature:
-        raise ServiceError("This unsubscribe link is not valid. You can change your emails on your account page.") from None
+        raise ServiceError(_("This unsubscribe link is not valid. You can change your emails on your account page.")) from None
     sub = db.session.scalar(select(DigestSubscription).where(DigestSubscription.unsubscribe_key == key))
     if sub is None:
-        raise ServiceError("This unsubscribe link is not valid. You can change your emails on your account page.")
+        raise ServiceError(_("This unsubscribe link is not valid. You can change your emails on your account page."))
     return sub
 
 
@@ -215,7 +217,7 @@ def send_digests(now: datetime | None = None) -> DigestRun:
                    .group_by(Digest.user_id).subquery())
     already = select(Digest.user_id).where(Digest.period.in_(list(periods.values())))
     subs = db.session.execute(
-        select(DigestSubscription, User.email, User.name, User.lat, User.lon, last_cutoff.c.cutoff)
+        select(DigestSubscription, User.email, User.name, User.lat, User.lon, User.language, last_cutoff.c.cutoff)
         .join(User, User.id == DigestSubscription.user_id)
         .outerjoin(last_cutoff, last_cutoff.c.user_id == DigestSubscription.user_id)
         .where(DigestSubscription.frequency.in_(list(periods)), User.email.is_not(None),
@@ -261,11 +263,14 @@ def send_digests(now: datetime | None = None) -> DigestRun:
                 items.append(dict(post=needs.posts[i], bucket=geo.distance_bucket(float(m)), help_url=help_urls[i]))
             token = unsubscribe_token(dict(unsubscribe_key=sub.unsubscribe_key))
             unsubscribe_url = url_for("main.unsubscribe", token=token, _external=True)
-            text, html = render_email("digest", name=row.name.split(" ")[0], items=items, more=int(idx.size) - len(items),
-                                      frequency=sub.frequency, radius=sub.radius_miles,
-                                      unsubscribe_url=unsubscribe_url, account_url=account_url)
+            with in_language(row.language):  # the member's language, subject and both parts
+                text, html = render_email("digest", name=row.name.split(" ")[0], items=items,
+                                          more=int(idx.size) - len(items), frequency=sub.frequency,
+                                          radius=sub.radius_miles, unsubscribe_url=unsubscribe_url,
+                                          account_url=account_url)
+                subject = str(SUBJECT)
             digests.append(dict(user_id=sub.user_id, period=periods[sub.frequency], need_count=int(idx.size), created_at=now))
-            emails.append(dict(to_addr=row.email, subject=SUBJECT, body_text=text, body_html=html, kind="digest",
+            emails.append(dict(to_addr=row.email, subject=subject, body_text=text, body_html=html, kind="digest",
                                unsubscribe_url=unsubscribe_url, status="pending", attempts=0,
                                next_attempt_at=utcnow(), created_at=utcnow()))
     if digests:

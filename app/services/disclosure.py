@@ -8,6 +8,8 @@ resident once grants nothing after a change of role. Contact cards read the same
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
+
 from app.extensions import db
 from app.models import Match, Post, User
 from app.models.matches import HOLDING
@@ -51,13 +53,13 @@ class ContactCard:
     """What one matched person learns about the other after approval: the same fields for everyone."""
 
     first_name: str
-    how: str  # "Email", "Phone" or "Contact person"
+    how: str  # "Email", "Phone" or "Contact person" (lazy: shown in the reader's language)
     reach: str | None  # the address, the number, or "Kim, 651-555-0101"; None if they gave no way
     place: str
     when: datetime | None
 
 
-CONTACT_LABELS = {"email": "Email", "phone": "Phone", "person": "Contact person"}
+CONTACT_LABELS = {"email": _l("Email"), "phone": _l("Phone"), "person": _l("Contact person")}
 
 
 def reach_of(person: User) -> tuple[str, str | None]:

@@ -4,6 +4,7 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _, lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import func, select
 
@@ -25,13 +26,13 @@ def match_for_outcome_token(token: str) -> tuple[Match, User]:
     try:
         data = outcome_serializer().loads(token, max_age=current_app.config["OUTCOME_LINK_DAYS"] * 86400)
     except SignatureExpired:
-        raise ServiceError("This link has expired. Log in and answer on the match page.") from None
+        raise ServiceError(_("This link has expired. Log in and answer on the match page.")) from None
     except BadSignature:
-        raise ServiceError("This link is not valid.") from None
+        raise ServiceError(_("This link is not valid.")) from None
     match = db.session.get(Match, data.get("m")) if isinstance(data, dict) else None
     user = db.session.get(User, data.get("u")) if match else None
     if match is None or user is None or not involved(user, match) and not user.is_coordinator:
-        raise ServiceError("This link is not valid.")
+        raise ServiceError(_("This link is not valid."))
     return match, user
 
 
@@ -40,18 +41,18 @@ def record_outcome(actor: User, match_id: int, happened: bool, feedback: str = "
     match = get_match(match_id)
     side = side_of(actor, match)
     if side is None and not actor.is_coordinator:
-        raise NotAllowed("Only the two matched people and coordinators can say how it went.")
+        raise NotAllowed(_("Only the two matched people and coordinators can say how it went."))
     feedback = (feedback or "").strip()
     if len(feedback) > MAX_NOTE:
-        raise FieldError("feedback", f"Keep it under {MAX_NOTE} characters.")
+        raise FieldError("feedback", _("Keep it under %(limit)s characters.", limit=MAX_NOTE))
     if match.status in ("completed", "no_show"):
         if feedback and side:
             setattr(match, f"{side}_feedback", feedback)
             db.session.commit()
             return match
-        raise Conflict("Thanks, this was already answered.")
+        raise Conflict(_("Thanks, this was already answered."))
     if match.status != "accepted":
-        raise Conflict(f"This match is {match.state_label.lower()}; it can't be closed now.")
+        raise Conflict(_("This match is %(state)s; it can't be closed now.", state=str(match.state_label).lower()))
     values = {f"{side}_feedback": feedback or None} if side else {}
     if happened:
         _move(match, "completed", outcome_by_id=actor.id, closed_at=utcnow(), **values)
@@ -81,7 +82,7 @@ def send_reminders(link_for, now: datetime | None = None) -> int:
                                                  Match.scheduled_at > now, Match.scheduled_at <= now + timedelta(hours=36))).all()
     for match in due:
         match.reminded_at = now
-        notify_both(match, "match_reminder", "Reminder: your match is coming up", link_for=link_for)
+        notify_both(match, "match_reminder", _l("Reminder: your match is coming up"), link_for=link_for)
     db.session.commit()
     return len(due)
 
@@ -98,7 +99,7 @@ def send_followups(link_for, outcome_link_for, now: datetime | None = None) -> i
         if when > now:
             continue
         match.followup_sent_at = now
-        notify_both(match, "match_followup", "Did it happen?", link_for=link_for, outcome_link_for=outcome_link_for)
+        notify_both(match, "match_followup", _l("Did it happen?"), link_for=link_for, outcome_link_for=outcome_link_for)
         sent += 1
     db.session.commit()
     return sent

@@ -10,11 +10,15 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
+from babel.numbers import format_currency
 from flask import current_app
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from app.extensions import db
+from app.i18n import DEFAULT, in_language
 from app.ids import get_by_id
 from app.models import FundApproval, FundLock, FundRequest, LedgerEntry, LedgerTransaction, Pledge, User
 from app.models.fund import METHODS, PLEDGE_FREQUENCIES, PURPOSES
@@ -36,28 +40,27 @@ def parse_amount(text: str | None, field: str = "amount") -> int:
     """'12', '12.5', '$1,200.00' -> cents. Anything else gets a sentence for the field."""
     value = (text or "").strip()
     if not value:
-        raise FieldError(field, "Enter an amount in dollars, like 125 or 125.50.")
+        raise FieldError(field, _("Enter an amount in dollars, like 125 or 125.50."))
     if len(value) > MAX_AMOUNT_CHARS:  # before int(): it refuses more than 4,300 digits with an error
-        raise FieldError(field, "That is more than this fund handles; check the amount.")
+        raise FieldError(field, _("That is more than this fund handles; check the amount."))
     if value.startswith("-"):
-        raise FieldError(field, "Enter an amount above zero.")
+        raise FieldError(field, _("Enter an amount above zero."))
     match = _AMOUNT.match(value)
     if not match:
         if re.match(r"^\$?\s*\d+\.\d{3,}$", value):
-            raise FieldError(field, "Use at most two digits after the point (cents).")
-        raise FieldError(field, "Enter an amount in dollars, like 125 or 125.50.")
+            raise FieldError(field, _("Use at most two digits after the point (cents)."))
+        raise FieldError(field, _("Enter an amount in dollars, like 125 or 125.50."))
     cents = int(match.group(1).replace(",", "")) * 100 + int((match.group(2) or "0").ljust(2, "0"))
     if cents <= 0:
-        raise FieldError(field, "Enter an amount above zero.")
+        raise FieldError(field, _("Enter an amount above zero."))
     if cents > MAX_CENTS:
-        raise FieldError(field, "That is more than this fund handles; check the amount.")
+        raise FieldError(field, _("That is more than this fund handles; check the amount."))
     return cents
 
 
 def dollars(cents: int | None) -> str:
-    cents = cents or 0
-    sign = "-" if cents < 0 else ""
-    return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
+    """Cents as money in the reader's language: "$1,234.56" in English, "1.234,56 US$" in Spanish."""
+    return format_currency(Decimal(cents or 0) / 100, "USD", locale=get_locale() or DEFAULT)
 
 
 # The ledger -----------------------------------------------------------------------------------
@@ -98,7 +101,7 @@ def pledge(member: User, amount_text: str, frequency: str, note: str = "") -> Pl
     require_confirmed(member)
     cents = parse_amount(amount_text)
     if frequency not in PLEDGE_FREQUENCIES:
-        raise FieldError("frequency", "Choose one-off or monthly.")
+        raise FieldError("frequency", _("Choose one-off or monthly."))
     p = Pledge(member_id=member.id, amount_cents=cents, frequency=frequency, note=(note or "").strip()[:300] or None)
     db.session.add(p)
     db.session.commit()
@@ -111,16 +114,16 @@ def record_receipt(actor: User, amount_text: str, method: str, received_on: date
     _coordinator(actor)
     cents = parse_amount(amount_text)
     if method not in METHODS:
-        raise FieldError("method", "Choose cash, check or online transfer.")
+        raise FieldError("method", _("Choose cash, check or online transfer."))
     if received_on is None:
-        raise FieldError("received_on", "Enter the date the money arrived.")
+        raise FieldError("received_on", _("Enter the date the money arrived."))
     if received_on > utc_to_local(utcnow()).date():
-        raise FieldError("received_on", "That date is in the future.")
+        raise FieldError("received_on", _("That date is in the future."))
     pledge_row = None
     if pledge_id:
         pledge_row = get_by_id(Pledge, pledge_id)
         if pledge_row is None:
-            raise FieldError("pledge_id", "Choose one of the listed pledges, or anonymous gift.")
+            raise FieldError("pledge_id", _("Choose one of the listed pledges, or anonymous gift."))
     _lock()
     tx = _post("receipt", {"cash": cents, "gifts": -cents}, actor,
                "Gift received" if pledge_row is None else f"Pledge {pledge_row.id} received",
@@ -136,18 +139,18 @@ def reverse(actor: User, transaction_id: int, reason: str) -> LedgerTransaction:
     _coordinator(actor)
     reason = (reason or "").strip()
     if not reason:
-        raise FieldError("reason", "Say what was wrong, for the treasurer.")
+        raise FieldError("reason", _("Say what was wrong, for the treasurer."))
     original = get_by_id(LedgerTransaction, transaction_id)
     if original is None or original.kind == "reversal":
-        raise NotAllowed("No such transaction to reverse.")
+        raise NotAllowed(_("No such transaction to reverse."))
     if original.request_id is not None:
-        raise Conflict("Grants and payments are corrected through their request, not here.")
+        raise Conflict(_("Grants and payments are corrected through their request, not here."))
     if db.session.scalar(select(LedgerTransaction.id).where(LedgerTransaction.reverses_id == original.id)):
-        raise Conflict("This transaction was already reversed.")
+        raise Conflict(_("This transaction was already reversed."))
     _lock()
     entries = {e.account: -e.amount_cents for e in original.entries}
     if original.kind == "receipt" and available_cents() + entries.get("cash", 0) < 0:
-        raise Conflict("Reversing this receipt would leave less than what is already approved.")
+        raise Conflict(_("Reversing this receipt would leave less than what is already approved."))
     tx = _post("reversal", entries, actor, f"Reverses #{original.id}: {reason}", reverses_id=original.id)
     audit.record(actor, "fund_reversal", "ledger", tx.id, reverses=original.id, reason=reason)
     db.session.commit()
@@ -158,7 +161,7 @@ def reverse(actor: User, transaction_id: int, reason: str) -> LedgerTransaction:
 
 def _coordinator(actor: User) -> None:
     if not actor.is_coordinator:
-        raise NotAllowed("Only coordinators can do that.")
+        raise NotAllowed(_("Only coordinators can do that."))
 
 
 def _used_in_90_days(person_id: int) -> int:
@@ -174,28 +177,28 @@ def create_request(actor: User, requester: User, amount_text: str, purpose: str,
     if requester.id != actor.id:
         _coordinator(actor)
         if requester.role != "resident":
-            raise NotAllowed("Coordinators ask on behalf of residents only.")
+            raise NotAllowed(_("Coordinators ask on behalf of residents only."))
     elif actor.role not in ("resident", "coordinator", "admin"):
-        raise NotAllowed("The fund helps residents; a coordinator can help you ask.")
+        raise NotAllowed(_("The fund helps residents; a coordinator can help you ask."))
     cents = parse_amount(amount_text)
     cfg = current_app.config
     if cents > cfg["FUND_MAX_REQUEST_CENTS"]:
-        raise FieldError("amount", f"One request can be at most {dollars(cfg['FUND_MAX_REQUEST_CENTS'])}.")
+        raise FieldError("amount", _("One request can be at most %(amount)s.", amount=dollars(cfg["FUND_MAX_REQUEST_CENTS"])))
     used = _used_in_90_days(requester.id)
     if used + cents > cfg["FUND_MAX_PER_PERSON_90D_CENTS"]:
         left = max(cfg["FUND_MAX_PER_PERSON_90D_CENTS"] - used, 0)
-        raise FieldError("amount", f"The limit is {dollars(cfg['FUND_MAX_PER_PERSON_90D_CENTS'])} per person in 90 days; "
-                                   f"{dollars(left)} is left for now.")
+        raise FieldError("amount", _("The limit is %(limit)s per person in 90 days; %(left)s is left for now.",
+                                     limit=dollars(cfg["FUND_MAX_PER_PERSON_90D_CENTS"]), left=dollars(left)))
     if purpose not in PURPOSES:
-        raise FieldError("purpose", "Choose what the money is for.")
+        raise FieldError("purpose", _("Choose what the money is for."))
     payee = (payee or "").strip()
     if not payee:
-        raise FieldError("payee", "Name who gets paid (the landlord or company): the fund never pays cash to the person.")
+        raise FieldError("payee", _("Name who gets paid (the landlord or company): the fund never pays cash to the person."))
     if len(payee) > 120:
-        raise FieldError("payee", "Keep the payee under 120 characters.")
+        raise FieldError("payee", _("Keep the payee under 120 characters."))
     note = (note or "").strip()
     if len(note) > 2000:
-        raise FieldError("note", "Keep the note under 2,000 characters.")
+        raise FieldError("note", _("Keep the note under 2,000 characters."))
     req = FundRequest(requester_id=requester.id, created_by_id=actor.id, amount_cents=cents, purpose=purpose,
                       payee=payee, note=note or None)
     db.session.add(req)
@@ -208,18 +211,18 @@ def create_request(actor: User, requester: User, amount_text: str, purpose: str,
 def _get_request(request_id: int) -> FundRequest:
     req = get_by_id(FundRequest, request_id)
     if req is None:
-        raise NotAllowed("No such request.")
+        raise NotAllowed(_("No such request."))
     return req
 
 
 def may_decide(actor: User, req: FundRequest) -> str | None:
     """Why this coordinator may not approve or decline this request, or None if they may."""
     if not actor.is_coordinator:
-        return "Only coordinators decide fund requests."
+        return _("Only coordinators decide fund requests.")
     if actor.id == req.requester_id:
-        return "You can't decide a request for yourself."
+        return _("You can't decide a request for yourself.")
     if actor.id == req.created_by_id:
-        return "You filed this request; two other coordinators decide it."
+        return _("You filed this request; two other coordinators decide it.")
     return None
 
 
@@ -251,7 +254,7 @@ def approval_progress(actor: User, req: FundRequest) -> ApprovalProgress:
     rule = may_decide(actor, req)
     why = rule
     if mine is not None and rule is None:
-        why = "You have approved this request; another coordinator gives the second approval."
+        why = _("You have approved this request; another coordinator gives the second approval.")
     pending = req.status == "pending"
     return ApprovalProgress(approvals, max(APPROVALS_NEEDED - len(approvals), 0), mine,
                             pending and why is None, pending and rule is None, why)
@@ -267,9 +270,9 @@ def approve(actor: User, request_id: int) -> FundRequest:
     _lock()
     db.session.refresh(req)  # the state as it is now that we hold the lock
     if req.status != "pending":
-        raise Conflict(f"This request is {req.state_label.lower()}; it can't be approved now.")
+        raise Conflict(_("This request is %(state)s; it can't be approved now.", state=str(req.state_label).lower()))
     if any(a.coordinator_id == actor.id for a in req.approvals):
-        raise Conflict("You have already approved this request; a second coordinator must approve it.")
+        raise Conflict(_("You have already approved this request; a second coordinator must approve it."))
     db.session.add(FundApproval(request_id=req.id, coordinator_id=actor.id))
     audit.record(actor, "fund_approve", "fund_request", req.id, cents=req.amount_cents)
     db.session.flush()
@@ -277,12 +280,13 @@ def approve(actor: User, request_id: int) -> FundRequest:
     if len(counted_approvals(req)) >= APPROVALS_NEEDED:
         if available_cents() < req.amount_cents:
             db.session.rollback()
-            raise Conflict(f"The fund has {dollars(available_cents())} available, less than this request. "
-                           "It stays pending until more money is received.")
+            raise Conflict(_("The fund has %(amount)s available, less than this request. "
+                             "It stays pending until more money is received.", amount=dollars(available_cents())))
         req.status, req.decided_at = "approved", utcnow()
-        _post("approval", {"grants": req.amount_cents, "payable": -req.amount_cents}, actor,
-              f"Grant for request {req.id} ({PURPOSES[req.purpose]})", request_id=req.id)
-        _notify(req, "Fund request approved", "fund_approved")
+        with in_language(DEFAULT):  # the ledger is kept in English, whoever approves
+            memo = f"Grant for request {req.id} ({PURPOSES[req.purpose]})"
+        _post("approval", {"grants": req.amount_cents, "payable": -req.amount_cents}, actor, memo, request_id=req.id)
+        _notify(req, _l("Fund request approved"), "fund_approved")
     db.session.commit()
     return req
 
@@ -294,14 +298,14 @@ def decline(actor: User, request_id: int, reason: str) -> FundRequest:
         raise NotAllowed(why)
     reason = (reason or "").strip()
     if not reason:
-        raise FieldError("reason", "Say why, for the resident's coordinator.")
+        raise FieldError("reason", _("Say why, for the resident's coordinator."))
     _lock()
     db.session.refresh(req)
     if req.status != "pending":
-        raise Conflict(f"This request is {req.state_label.lower()}; it can't be declined now.")
+        raise Conflict(_("This request is %(state)s; it can't be declined now.", state=str(req.state_label).lower()))
     req.status, req.decided_at, req.decline_reason, req.declined_by_id = "declined", utcnow(), reason[:300], actor.id
     audit.record(actor, "fund_decline", "fund_request", req.id, reason=reason[:300])
-    _notify(req, "Fund request declined", "fund_declined")
+    _notify(req, _l("Fund request declined"), "fund_declined")
     db.session.commit()
     return req
 
@@ -311,27 +315,28 @@ def record_payment(actor: User, request_id: int, paid_on: date | None, method: s
     _coordinator(actor)
     req = _get_request(request_id)
     if actor.id == req.requester_id:
-        raise NotAllowed("You can't record a payment for your own request.")
+        raise NotAllowed(_("You can't record a payment for your own request."))
     if paid_on is None:
-        raise FieldError("paid_on", "Enter the payment date.")
+        raise FieldError("paid_on", _("Enter the payment date."))
     if paid_on > utc_to_local(utcnow()).date():
-        raise FieldError("paid_on", "That date is in the future.")
+        raise FieldError("paid_on", _("That date is in the future."))
     if method not in METHODS:
-        raise FieldError("method", "Choose cash, check or online transfer.")
+        raise FieldError("method", _("Choose cash, check or online transfer."))
     reference = (reference or "").strip()
     if not reference:
-        raise FieldError("reference", "Enter the check number or transfer reference.")
+        raise FieldError("reference", _("Enter the check number or transfer reference."))
     _lock()
     db.session.refresh(req)
     if req.status != "approved":
-        raise Conflict(f"This request is {req.state_label.lower()}; only an approved request can be paid.")
+        raise Conflict(_("This request is %(state)s; only an approved request can be paid.",
+                         state=str(req.state_label).lower()))
     req.status, req.paid_on, req.payment_method, req.payment_reference, req.paid_by_id = \
         "paid", paid_on, method, reference[:120], actor.id
     _post("payment", {"payable": req.amount_cents, "cash": -req.amount_cents}, actor,
           f"Paid request {req.id} to payee", occurred_on=paid_on, method=method, reference=reference[:120],
           request_id=req.id)
     audit.record(actor, "fund_payment", "fund_request", req.id, cents=req.amount_cents, method=method)
-    _notify(req, "Fund request paid", "fund_paid")
+    _notify(req, _l("Fund request paid"), "fund_paid")
     db.session.commit()
     return req
 
@@ -342,11 +347,11 @@ def cancel_approved(actor: User, request_id: int, reason: str) -> FundRequest:
     req = _get_request(request_id)
     reason = (reason or "").strip()
     if not reason:
-        raise FieldError("reason", "Say why.")
+        raise FieldError("reason", _("Say why."))
     _lock()
     db.session.refresh(req)
     if req.status != "approved":
-        raise Conflict("Only an approved, unpaid request can be cancelled.")
+        raise Conflict(_("Only an approved, unpaid request can be cancelled."))
     grant = db.session.scalar(select(LedgerTransaction).where(LedgerTransaction.request_id == req.id,
                                                               LedgerTransaction.kind == "approval"))
     _post("reversal", {e.account: -e.amount_cents for e in grant.entries}, actor,
@@ -357,11 +362,12 @@ def cancel_approved(actor: User, request_id: int, reason: str) -> FundRequest:
     return req
 
 
-def _notify(req: FundRequest, subject: str, template: str) -> None:
-    """Email the requester's coordinator (who registered them, or who asked for them)."""
+def _notify(req: FundRequest, subject, template: str) -> None:
+    """Email the requester's coordinator (who registered them, or who asked for them), in the
+    coordinator's language; the template formats the amount (`|dollars`) in that language."""
     requester = db.session.get(User, req.requester_id)
     coordinator = acting_coordinator(requester, req.created_by_id)
     if coordinator is None:
         return
-    queue_email(coordinator.email, subject, template, kind=template, req=req, coordinator=coordinator,
-                requester=requester, amount=dollars(req.amount_cents), purpose=PURPOSES[req.purpose])
+    queue_email(coordinator.email, subject, template, kind=template, locale=coordinator.language, req=req,
+                coordinator=coordinator, requester=requester, purpose=PURPOSES[req.purpose])

@@ -7,10 +7,12 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 
 from app.extensions import db
 from app.models import FundRequest, LedgerEntry, LedgerTransaction, Pledge, User
+from app.i18n import day
 from app.services import audit
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,8 @@ def pledge_choices(actor: User, limit: int = 200) -> list[tuple[int, str]]:
     _coordinator(actor)
     rows = db.session.execute(select(Pledge, User.name).join(User, User.id == Pledge.member_id)
                               .where(Pledge.active.is_(True)).order_by(Pledge.created_at.desc()).limit(limit))
-    return [(p.id, f"{name}: {dollars(p.amount_cents)} {p.frequency.replace('_', '-')}") for p, name in rows]
+    return [(p.id, _("%(name)s: %(amount)s monthly", name=name, amount=dollars(p.amount_cents)) if p.frequency == "monthly"
+             else _("%(name)s: %(amount)s one-off", name=name, amount=dollars(p.amount_cents))) for p, name in rows]
 
 
 def history_of(member: User) -> tuple[list[Pledge], list[LedgerTransaction]]:
@@ -85,7 +88,7 @@ def public_summary() -> PublicSummary:
         .where(LedgerEntry.account == "cash").group_by(month).order_by(month.desc()).limit(12)
     ).all()
     helped = db.session.scalar(select(func.count(func.distinct(FundRequest.requester_id))).where(FundRequest.status == "paid")) or 0
-    months = [(date(int(m[:4]), int(m[5:7]), 1).strftime("%B %Y"), int(i or 0), int(o or 0)) for m, i, o in rows]
+    months = [(day(date(int(m[:4]), int(m[5:7]), 1), "%B %Y"), int(i or 0), int(o or 0)) for m, i, o in rows]
     return PublicSummary(months, helped, available_cents())
 
 

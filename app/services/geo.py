@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from app.services import FieldError
 
@@ -13,7 +14,9 @@ log = logging.getLogger(__name__)
 EARTH_RADIUS_MI = 3958.7613
 EARTH_RADIUS_KM = 6371.0088
 CELL_DEG = 0.01  # about 1.1 km north-south
-BUCKETS = ((2, "Under 2 mi"), (5, "2–5 mi"), (10, "5–10 mi"), (25, "10–25 mi"))
+# Labels are lazy: a page shows them in its reader's language, an email in its recipient's.
+BUCKETS = ((2, _l("Under 2 mi")), (5, _l("2–5 mi")), (10, _l("5–10 mi")), (25, _l("10–25 mi")))
+OVER = _l("Over 25 mi")
 ZIP_RE = re.compile(r"^\d{5}$")
 
 _zip_index: dict[str, tuple[float, float, str, str]] | None = None
@@ -67,10 +70,10 @@ def locate(zip_code: str, street_address: str | None = None) -> Place:
     """
     zip_code = (zip_code or "").strip()
     if not ZIP_RE.match(zip_code):
-        raise FieldError("zip_code", "Enter a 5-digit US ZIP code.")
+        raise FieldError("zip_code", _("Enter a 5-digit US ZIP code."))
     place = lookup_zip(zip_code)
     if place is None:
-        raise FieldError("zip_code", f"We don't know ZIP {zip_code}.")
+        raise FieldError("zip_code", _("We don't know ZIP %(zip)s.", zip=zip_code))
     if street_address and current_app.config.get("GEOCODER"):
         refined = _geocode_online(f"{street_address}, {place.town}, {place.state} {zip_code}")
         if refined and haversine_miles(place.lat, place.lon, *refined) < 30:
@@ -106,8 +109,9 @@ def haversine_miles(lat1: float, lon1: float, lat2: float, lon2: float) -> float
     return 2 * EARTH_RADIUS_MI * math.asin(math.sqrt(min(a, 1.0)))
 
 
-def distance_bucket(miles: float) -> str:
+def distance_bucket(miles: float):
+    """The bucket's label, a lazy string: str() it for anything but showing it (it is not a str)."""
     for limit, label in BUCKETS:
         if miles < limit:
             return label
-    return "Over 25 mi"
+    return OVER

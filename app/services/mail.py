@@ -43,9 +43,17 @@ def render_email(template: str, **context) -> tuple[str, str]:
     return render_template(f"email/{template}.txt", **context), render_template(f"email/{template}.html", **context)
 
 
-def queue_email(to_addr: str, subject: str, template: str, kind: str = "notice", **context) -> OutboxEmail:
-    """Add an email to the outbox in the current transaction (the caller commits)."""
-    text, html = render_email(template, **context)
+def queue_email(to_addr: str, subject, template: str, kind: str = "notice", locale: str | None = None,
+                **context) -> OutboxEmail:
+    """Add an email to the outbox in the current transaction (the caller commits).
+
+    The subject (a lazy string, `_l(...)`) and both bodies are written in `locale`, the
+    recipient's language (`user.language`), whoever's request caused the email."""
+    from app.i18n import in_language
+
+    with in_language(locale):
+        text, html = render_email(template, **context)
+        subject = str(subject)
     row = OutboxEmail(to_addr=to_addr, subject=_one_line(subject)[:200], body_text=text, body_html=html, kind=kind)
     db.session.add(row)
     if has_request_context():

@@ -9,6 +9,7 @@ from app.extensions import db
 from app.models import Match, User
 from app.services.disclosure import card_for, exact_place, notice_recipient
 from app.services.mail import queue_email
+from app.services.match_queue import reason_label
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +22,11 @@ def outcome_token(match: Match, user_id: int) -> str:
     return outcome_serializer().dumps({"m": match.id, "u": user_id})
 
 
-def notify_both(match: Match, template: str, subject: str, link_for=None, outcome_link_for=None,
+def notify_both(match: Match, template: str, subject, link_for=None, outcome_link_for=None,
                  skip_side: str | None = None) -> None:
     """Email both sides (or the coordinator acting for someone who cannot log in). Emails that
-    introduce the two carry the other's contact card, worded the same for everyone."""
+    introduce the two carry the other's contact card, worded the same for everyone. The subject is
+    a lazy string (`_l`): each email is written in its reader's language."""
     for side, post, other in (("need", match.need, match.offer), ("offer", match.offer, match.need)):
         if side == skip_side:
             continue
@@ -32,10 +34,11 @@ def notify_both(match: Match, template: str, subject: str, link_for=None, outcom
         if reader is None:
             continue
         context = dict(match=match, side=side, person=person, other_first_name=db.session.get(User, other.owner_id).first_name,
-                       on_behalf=reader.id != person.id, url=link_for(match) if link_for else None)
+                       on_behalf=reader.id != person.id, url=link_for(match) if link_for else None,
+                       reason_text=reason_label(match.reject_reason))
         if template in ("match_approved", "match_confirmed", "match_reminder"):
             context.update(card=card_for(match, "offer" if side == "need" else "need"),
                            place=exact_place(match.need, with_zip=False))
         if outcome_link_for:
             context["outcome_url"] = outcome_link_for(outcome_token(match, reader.id))
-        queue_email(reader.email, subject, template, kind=template, **context)
+        queue_email(reader.email, subject, template, kind=template, locale=reader.language, **context)

@@ -3,6 +3,7 @@ offers a coordinator can match by hand, and a need's status line for its poster.
 import logging
 from dataclasses import dataclass
 
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -15,16 +16,34 @@ from app.timeutil import local_today
 
 log = logging.getLogger(__name__)
 
+# Why a match ended, for the reasons the site itself writes into `Match.reject_reason` (stored in
+# English, like codes); a coordinator's own words are shown as they typed them.
+SYSTEM_REASONS = {
+    "Swapped for another offer": _l("Swapped for another offer"),
+    "declined by the person asking": _l("declined by the person asking"),
+    "declined by the helper": _l("declined by the helper"),
+    "no answer in time": _l("no answer in time"),
+    "Money goes through the fund": _l("Money goes through the fund"),
+}
+
+
+def reason_label(reason: str | None):
+    """A stored reject reason as the reader sees it: the site's own reasons in the reader's language
+    (lazy, so an email shows it in its recipient's), anything a coordinator wrote as written."""
+    if not reason:
+        return reason
+    return SYSTEM_REASONS.get(reason, reason)
+
 
 def looking_for(need: Post) -> str:
     """What the poster of a need sees about matching (never anyone else's details)."""
     states = set(db.session.scalars(select(Match.status).where(Match.need_id == need.id)))
     if "accepted" in states:
-        return "Matched: a helper has confirmed."
+        return _("Matched: a helper has confirmed.")
     if "approved" in states:
-        return "A match is approved: please confirm it on the match page."
+        return _("A match is approved: please confirm it on the match page.")
     if need.is_open:
-        return "We're looking for a match."
+        return _("We're looking for a match.")
     return ""
 
 

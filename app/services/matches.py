@@ -11,6 +11,7 @@ import logging
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from app.extensions import db
@@ -30,12 +31,16 @@ from app.services.proposals import _cancel_proposals, _proposal, propose_for_nee
 log = logging.getLogger(__name__)
 MAX_NOTE = 1000
 MAX_REASON = 300
+# The change a match can't make, as the refusal in `_move` names it (the states stay codes).
+CHANGES = {"approved": _l("approved"), "rejected": _l("rejected"), "cancelled": _l("cancelled"),
+           "accepted": _l("accepted"), "declined": _l("declined"), "completed": _l("completed"),
+           "no_show": _l("no show")}
 
 
 def get_match(match_id: int) -> Match:
     match = get_by_id(Match, match_id)
     if match is None:
-        raise NotAllowed("No such match.")
+        raise NotAllowed(_("No such match."))
     return match
 
 
@@ -50,7 +55,7 @@ def post_closed(post: Post) -> None:
             continue
         _move(match, "cancelled")
         _release(match)
-        notify_both(match, "match_cancelled", "A match was cancelled", skip_side="need" if post.kind == "need" else "offer")
+        notify_both(match, "match_cancelled", _l("A match was cancelled"), skip_side="need" if post.kind == "need" else "offer")
 
 
 
@@ -58,25 +63,31 @@ def post_closed(post: Post) -> None:
 
 def _require_coordinator(actor: User) -> None:
     if not actor.is_coordinator:
-        raise NotAllowed("Only coordinators can do that.")
+        raise NotAllowed(_("Only coordinators can do that."))
 
 
 def _not_own(actor: User, match: Match) -> None:
     if actor.id in (match.need.owner_id, match.offer.owner_id):
-        raise NotAllowed("You can't decide a match on your own post; ask another coordinator.")
+        raise NotAllowed(_("You can't decide a match on your own post; ask another coordinator."))
+
+
+def _state(match: Match) -> str:
+    """The match's state as a refusal names it, in the middle of a sentence ("approved: waiting ...")."""
+    return str(match.state_label).lower()
 
 
 def _move(match: Match, to: str, **values) -> None:
     """Change the state if the current one allows it, atomically: a concurrent change wins or we do."""
     if not can_move(match.status, to):
-        raise Conflict(f"This match is {match.state_label.lower()}; it can't be {to.replace('_', ' ')} now.")
+        raise Conflict(_("This match is %(state)s; it can't be %(change)s now.", state=_state(match),
+                         change=str(CHANGES.get(to, to.replace("_", " ")))))
     done = db.session.execute(
         update(Match).where(Match.id == match.id, Match.status == match.status)
         .values(status=to, **values).execution_options(synchronize_session=False)
     ).rowcount
     if done != 1:
         db.session.rollback()
-        raise Conflict("Someone else changed this match a moment ago. Reload to see where it stands.")
+        raise Conflict(_("Someone else changed this match a moment ago. Reload to see where it stands."))
     for key, value in values.items():
         setattr(match, key, value)
     match.status = to
@@ -107,21 +118,21 @@ def approve(actor: User, match_id: int, link_for) -> Match:
     match = get_match(match_id)
     _not_own(actor, match)
     if match.status != "proposed":
-        raise Conflict(f"This match is already {match.state_label.lower()}.")
+        raise Conflict(_("This match is already %(state)s.", state=_state(match)))
     if MONEY_CATEGORY in (match.need.category, match.offer.category):
-        raise Conflict("Money goes through the emergency fund, with two approvals; it is never matched person to person.")
+        raise Conflict(_("Money goes through the emergency fund, with two approvals; it is never matched person to person."))
     now = utcnow()
     _move(match, "approved", decided_by_id=actor.id, decided_at=now,
           respond_by=now + timedelta(hours=current_app.config["MATCH_RESPONSE_HOURS"]),
           scheduled_at=engine.scheduled_time(match.need, match.offer))
     if not _take(match.offer_id, match.units):
         db.session.rollback()
-        raise Conflict("No longer available: this offer has no room left. Swap to another candidate or match by hand.")
+        raise Conflict(_("No longer available: this offer has no room left. Swap to another candidate or match by hand."))
     if not _take(match.need_id, match.units):
         db.session.rollback()
-        raise Conflict("This request is already covered by other matches, or it was closed.")
+        raise Conflict(_("This request is already covered by other matches, or it was closed."))
     audit.record(actor, "approve", "match", match.id, need=match.need_id, offer=match.offer_id, units=match.units)
-    notify_both(match, "match_approved", "You have a match", link_for=link_for)
+    notify_both(match, "match_approved", _l("You have a match"), link_for=link_for)
     db.session.commit()
     log.info("coordinator %s approved match %s", actor.id, match.id)
     return match
@@ -131,9 +142,9 @@ def reject(actor: User, match_id: int, reason: str) -> Match:
     _require_coordinator(actor)
     reason = (reason or "").strip()
     if not reason:
-        raise FieldError("reason", "Say why, so the next coordinator knows.")
+        raise FieldError("reason", _("Say why, so the next coordinator knows."))
     if len(reason) > MAX_REASON:
-        raise FieldError("reason", f"Keep the reason under {MAX_REASON} characters.")
+        raise FieldError("reason", _("Keep the reason under %(limit)s characters.", limit=MAX_REASON))
     match = get_match(match_id)
     _not_own(actor, match)
     _move(match, "rejected", decided_by_id=actor.id, decided_at=utcnow(), reject_reason=reason, closed_at=utcnow())
@@ -151,12 +162,12 @@ def swap(actor: User, match_id: int, offer_id: int) -> Match:
     suggestion = offer_id and db.session.scalar(select(Suggestion).where(Suggestion.need_id == match.need_id,
                                                                          Suggestion.offer_id == offer_id))
     if suggestion is None or offer_id == match.offer_id:
-        raise FieldError("offer_id", "Choose one of the other candidates listed for this request.")
+        raise FieldError("offer_id", _("Choose one of the other candidates listed for this request."))
     offer = db.session.get(Post, offer_id)
     if not offer.is_open or offer.units_left <= 0:
-        raise Conflict("No longer available: that offer is closed or full. Choose another.")
+        raise Conflict(_("No longer available: that offer is closed or full. Choose another."))
     if actor.id == offer.owner_id:
-        raise NotAllowed("You can't decide a match on your own post; ask another coordinator.")
+        raise NotAllowed(_("You can't decide a match on your own post; ask another coordinator."))
     _move(match, "rejected", decided_by_id=actor.id, decided_at=utcnow(), reject_reason="Swapped for another offer",
           closed_at=utcnow())
     new = _proposal(match.need, offer, min(match.units, offer.units_left), suggestion, source=match.source, actor=actor)
@@ -171,19 +182,19 @@ def manual_match(actor: User, need_id: int, offer_id: int, units: int | None, li
     _require_coordinator(actor)
     need, offer = get_by_id(Post, need_id), get_by_id(Post, offer_id)
     if need is None or need.kind != "need" or offer is None or offer.kind != "offer":
-        raise NotAllowed("No such request or offer.")
+        raise NotAllowed(_("No such request or offer."))
     if actor.id in (need.owner_id, offer.owner_id):
-        raise NotAllowed("You can't decide a match on your own post; ask another coordinator.")
+        raise NotAllowed(_("You can't decide a match on your own post; ask another coordinator."))
     if need.owner_id == offer.owner_id:
-        raise FieldError("offer_id", "That offer is from the same person.")
+        raise FieldError("offer_id", _("That offer is from the same person."))
     if MONEY_CATEGORY in (need.category, offer.category):
-        raise Conflict("Money goes through the emergency fund, with two approvals; it is never matched person to person.")
+        raise Conflict(_("Money goes through the emergency fund, with two approvals; it is never matched person to person."))
     if not need.is_open or not offer.is_open:
-        raise Conflict("That request or offer is closed.")
+        raise Conflict(_("That request or offer is closed."))
     if units is None:
         units = min(need.units_left, offer.units_left)
     if units < 1 or units > need.units_left:
-        raise FieldError("units", f"Enter between 1 and {need.units_left}.")
+        raise FieldError("units", _("Enter between %(low)s and %(high)s.", low=1, high=need.units_left))
     match = _proposal(need, offer, units, engine.check_pair(need, offer), source="manual", actor=actor)
     db.session.flush()
     audit.record(actor, "manual_match", "match", match.id, need=need.id, offer=offer.id, units=units)
@@ -205,28 +216,28 @@ def volunteer(actor: User, need_id: int, offer_id: int, note: str) -> Match:
     require_confirmed(actor)
     need = get_by_id(Post, need_id)
     if need is None or need.kind != "need":
-        raise NotAllowed("No such request.")
+        raise NotAllowed(_("No such request."))
     if not need.is_open or need.units_left <= 0:
-        raise Conflict("This request is no longer open.")
+        raise Conflict(_("This request is no longer open."))
     if need.owner_id == actor.id:
-        raise FieldError("offer_id", "This is your own request.")
+        raise FieldError("offer_id", _("This is your own request."))
     offer = get_by_id(Post, offer_id)
     if offer is None or offer.kind != "offer" or offer.owner_id != actor.id or not offer.is_open:
-        raise FieldError("offer_id", "Choose one of your open offers.")
+        raise FieldError("offer_id", _("Choose one of your open offers."))
     if offer.category != need.category:
-        raise FieldError("offer_id", f"Choose an offer in {need.category_label}.")
+        raise FieldError("offer_id", _("Choose an offer in %(category)s.", category=need.category_label))
     if need.category == MONEY_CATEGORY:
-        raise Conflict("Money goes through the emergency fund; this request is closed.")
+        raise Conflict(_("Money goes through the emergency fund; this request is closed."))
     if offer.units_left <= 0:
-        raise FieldError("offer_id", "That offer has no room left.")
+        raise FieldError("offer_id", _("That offer has no room left."))
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise FieldError("note", f"Keep the note under {MAX_NOTE} characters.")
+        raise FieldError("note", _("Keep the note under %(limit)s characters.", limit=MAX_NOTE))
     existing = db.session.scalar(select(Match).where(Match.need_id == need.id, Match.offer_id == offer.id,
                                                      Match.status.in_(ACTIVE)))
     if existing is not None:
         if existing.status != "proposed":
-            raise Conflict("You are already matched on this request: see the match page.")
+            raise Conflict(_("You are already matched on this request: see the match page."))
         # The engine (or an earlier "I can help") already put this pair before the coordinators:
         # the note joins that proposal, and the helper's word counts as volunteering.
         if note and note not in (existing.note or ""):
@@ -236,7 +247,7 @@ def volunteer(actor: User, need_id: int, offer_id: int, note: str) -> Match:
         return existing
     candidate = engine.check_pair(need, offer)
     if candidate is None:
-        raise FieldError("offer_id", "Your offer doesn't reach this request: check its distance and its weekly times.")
+        raise FieldError("offer_id", _("Your offer doesn't reach this request: check its distance and its weekly times."))
     match = _proposal(need, offer, min(need.units_left, offer.units_left), candidate, source="volunteer", actor=actor,
                       note=note or None)
     db.session.commit()
@@ -248,26 +259,27 @@ def answer(actor: User, match_id: int, accept: bool, link_for=None) -> Match:
     match = get_match(match_id)
     side = side_of(actor, match)
     if side is None:
-        raise NotAllowed("Only the two matched people can answer.")
+        raise NotAllowed(_("Only the two matched people can answer."))
     if match.status != "approved":
-        raise Conflict(f"This match is {match.state_label.lower()}; there is nothing to answer now.")
+        raise Conflict(_("This match is %(state)s; there is nothing to answer now.", state=_state(match)))
     column = Match.need_answer if side == "need" else Match.offer_answer
     if getattr(match, f"{side}_answer") is not None:
-        raise Conflict("You have already answered.")
+        raise Conflict(_("You have already answered."))
     value = "accepted" if accept else "declined"
     done = db.session.execute(update(Match).where(Match.id == match.id, Match.status == "approved", column.is_(None))
                               .values({column: value}).execution_options(synchronize_session=False)).rowcount
     if done != 1:
         db.session.rollback()
-        raise Conflict("This match changed a moment ago. Reload to see where it stands.")
+        raise Conflict(_("This match changed a moment ago. Reload to see where it stands."))
     setattr(match, f"{side}_answer", value)
     if actor.id not in (match.need.owner_id, match.offer.owner_id):
         audit.record(actor, "answer_for_resident", "match", match.id, side=side, answer=value)
     if not accept:
-        _decline(match, f"declined by the {'person asking' if side == 'need' else 'helper'}")
+        # Stored in English (a fixed value, like a code): pages show it through match_queue.reason_label.
+        _decline(match, "declined by the person asking" if side == "need" else "declined by the helper")
     elif match.need_answer == "accepted" and match.offer_answer == "accepted":
         _move(match, "accepted")
-        notify_both(match, "match_confirmed", "Your match is confirmed", link_for=link_for)
+        notify_both(match, "match_confirmed", _l("Your match is confirmed"), link_for=link_for)
     db.session.commit()
     return match
 
@@ -277,7 +289,7 @@ def _decline(match: Match, why: str) -> None:
     _release(match)
     db.session.flush()
     db.session.expire(match.need)
-    notify_both(match, "match_declined", "A match did not go ahead")
+    notify_both(match, "match_declined", _l("A match did not go ahead"))
     if match.need.status == "open":
         propose_for_need(match.need)
 

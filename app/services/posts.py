@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import format_decimal, gettext as _, lazy_gettext as _l, ngettext
 from sqlalchemy import select, update
 
 from app.after_response import later
@@ -80,18 +81,18 @@ def _check_times(data: PostInput, saved: tuple[set, datetime | None] | None = No
     appointment = data.appointment_at if is_need and data.category == "rides" else None
     if appointment and appointment != kept_appointment:
         if appointment <= now:
-            raise FieldError("appointment_day", "That appointment time has already passed. Check the date and time.")
+            raise FieldError("appointment_day", _("That appointment time has already passed. Check the date and time."))
         if appointment > last:
-            raise FieldError("appointment_day", "Choose a date within the next two years.")
+            raise FieldError("appointment_day", _("Choose a date within the next two years."))
     if is_need and (data.flexible or appointment):
         return  # the typed windows are not used: flexible, or derived from the appointment
     for i, (start, end) in enumerate(data.windows):
         if (start, end) in kept_windows:
             continue
         if end <= now:
-            raise FieldError(f"windows-{i}", "This time has already passed. Choose a time still to come.")
+            raise FieldError(f"windows-{i}", _("This time has already passed. Choose a time still to come."))
         if start > last:
-            raise FieldError(f"windows-{i}", "Choose a date within the next two years.")
+            raise FieldError(f"windows-{i}", _("Choose a date within the next two years."))
 
 
 def _saved_times(post: Post) -> tuple[set, datetime | None]:
@@ -104,44 +105,45 @@ def _saved_times(post: Post) -> tuple[set, datetime | None]:
 
 def _validate(data: PostInput, saved: tuple[set, datetime | None] | None = None) -> None:
     if data.kind not in KINDS:
-        raise FieldError("kind", "Choose whether this is a need or an offer.")
+        raise FieldError("kind", _("Choose whether this is a need or an offer."))
     if data.category == MONEY_CATEGORY:
-        raise FieldError("category", "Money is asked for and given through the emergency fund, not as a post: "
-                                     "see the Fund page.")
+        raise FieldError("category", _("Money is asked for and given through the emergency fund, not as a post: "
+                                       "see the Fund page."))
     if data.category not in CATEGORIES:
-        raise FieldError("category", "Choose a category.")
+        raise FieldError("category", _("Choose a category."))
     if not data.title.strip():
-        raise FieldError("title", "Give your post a short title.")
+        raise FieldError("title", _("Give your post a short title."))
     if len(data.details or "") > MAX_DETAILS:
-        raise FieldError("details", f"Details can be at most {MAX_DETAILS:,} characters (you have {len(data.details):,}).")
+        raise FieldError("details", _("Details can be at most %(max)s characters (you have %(count)s).",
+                                       max=format_decimal(MAX_DETAILS), count=format_decimal(len(data.details))))
     if data.quantity < 1:
-        raise FieldError("quantity", "Enter at least 1.")
+        raise FieldError("quantity", _("Enter at least 1."))
     for i, (start, end) in enumerate(data.windows):
         if end <= start:
-            raise FieldError(f"windows-{i}", "The end must be after the start.")
+            raise FieldError(f"windows-{i}", _("The end must be after the start."))
     for i, (_day, start, end) in enumerate(data.weekly):
         if start == end:
-            raise FieldError(f"weekly-{i}", "A weekly slot needs different start and end times.")
+            raise FieldError(f"weekly-{i}", _("A weekly slot needs different start and end times."))
     _check_times(data, saved)
     if data.kind == "need":
         if data.urgency not in URGENCIES:
-            raise FieldError("urgency", "Choose how soon you need it.")
+            raise FieldError("urgency", _("Choose how soon you need it."))
         if data.category == "rides" and data.appointment_at and not data.flexible:
             # A ride is asked for once, by its appointment: the window is derived from it.
             data.windows = [ride_window(data.appointment_at, data.duration_min)]
         if not data.flexible and not data.windows:
             if data.category == "rides":
-                raise FieldError("appointment_day", "Give the date and time of the appointment, or tick \u201cI'm flexible\u201d.")
-            raise FieldError("windows", "Add at least one date and time, or tick \u201cI'm flexible\u201d.")
+                raise FieldError("appointment_day", _("Give the date and time of the appointment, or tick \u201cI'm flexible\u201d."))
+            raise FieldError("windows", _("Add at least one date and time, or tick \u201cI'm flexible\u201d."))
         if data.category == "rides" and data.destination_kind not in DESTINATION_KINDS:
-            raise FieldError("destination_kind", "Choose what kind of place the ride is to.")
+            raise FieldError("destination_kind", _("Choose what kind of place the ride is to."))
         if data.category == "emergency_funds" and data.fund_purpose not in FUND_PURPOSES:
-            raise FieldError("fund_purpose", "Choose what the money is for.")
+            raise FieldError("fund_purpose", _("Choose what the money is for."))
     else:
         if data.radius_miles is None or not (0 < data.radius_miles <= 100):
-            raise FieldError("radius_miles", "Enter how far you can travel, between 0.5 and 100 miles.")
+            raise FieldError("radius_miles", _("Enter how far you can travel, between 0.5 and 100 miles."))
         if data.offer_format is not None and data.offer_format not in OFFER_FORMATS:
-            raise FieldError("offer_format", "Choose one to one or a workshop or group.")
+            raise FieldError("offer_format", _("Choose one to one or a workshop or group."))
 
 
 def _apply(post: Post, data: PostInput) -> None:
@@ -191,9 +193,9 @@ def create_post(actor: User, data: PostInput, owner: User | None = None) -> Post
     accounts.require_confirmed(actor)
     if owner.id != actor.id:
         if not actor.is_coordinator:
-            raise NotAllowed("Only coordinators can post on behalf of someone else.")
+            raise NotAllowed(_("Only coordinators can post on behalf of someone else."))
         if owner.role != "resident":
-            raise NotAllowed("Coordinators post on behalf of residents only.")
+            raise NotAllowed(_("Coordinators post on behalf of residents only."))
     _validate(data)
     post = Post(owner_id=owner.id, created_by_id=actor.id,
                 expires_at=utcnow() + timedelta(days=current_app.config["POST_LIFETIME_DAYS"]))
@@ -207,14 +209,16 @@ def create_post(actor: User, data: PostInput, owner: User | None = None) -> Post
 
 def update_post(actor: User, post: Post, data: PostInput) -> Post:
     if not can_manage(actor, post):
-        raise NotAllowed("You can only edit your own posts.")
+        raise NotAllowed(_("You can only edit your own posts."))
     if not post.is_open:
-        raise ServiceError("This post is closed and can no longer be edited.")
+        raise ServiceError(_("This post is closed and can no longer be edited."))
     data.kind = post.kind  # a need stays a need
     _validate(data, _saved_times(post))
     if data.quantity < (post.units_committed or 0):
-        raise FieldError("quantity", f"{post.units_committed} are already promised in approved matches; "
-                                     f"enter at least {post.units_committed}.")
+        # Translators: the English reads the same for one and for several; your language may not.
+        raise FieldError("quantity", ngettext("%(num)s are already promised in approved matches; enter at least %(num)s.",
+                                              "%(num)s are already promised in approved matches; enter at least %(num)s.",
+                                              post.units_committed))
     _apply(post, data)
     post.proposed_at = None  # its proposals are computed again, after the save
     db.session.commit()
@@ -224,9 +228,9 @@ def update_post(actor: User, post: Post, data: PostInput) -> Post:
 
 def _close(actor: User, post: Post, status: str) -> Post:
     if not can_manage(actor, post):
-        raise NotAllowed("You can only change your own posts.")
+        raise NotAllowed(_("You can only change your own posts."))
     if not post.is_open:
-        raise ServiceError("This post is already closed.")
+        raise ServiceError(_("This post is already closed."))
     post.status, post.closed_at = status, utcnow()
     matches.post_closed(post)
     db.session.commit()
@@ -244,9 +248,9 @@ def mark_fulfilled(actor: User, post: Post) -> Post:
 def renew_post(actor: User, post: Post) -> Post:
     """Give an open post a fresh lifetime (linked from the expiry warning)."""
     if not can_manage(actor, post):
-        raise NotAllowed("You can only renew your own posts.")
+        raise NotAllowed(_("You can only renew your own posts."))
     if not post.is_open:
-        raise ServiceError("This post is closed and can no longer be renewed.")
+        raise ServiceError(_("This post is closed and can no longer be renewed."))
     post.expires_at = utcnow() + timedelta(days=current_app.config["POST_LIFETIME_DAYS"])
     post.expiry_warned_at = None
     db.session.commit()
@@ -285,8 +289,8 @@ def expire_posts(post_url_for) -> tuple[int, int]:
         post.expiry_warned_at = now
         if recipient is None:
             continue
-        queue_email(recipient.email, "Your post is about to expire", "post_expiring", kind="post_expiring",
-                    user=recipient, post=post, url=post_url_for(post), on_behalf=recipient.id != owner.id)
+        queue_email(recipient.email, _l("Your post is about to expire"), "post_expiring", kind="post_expiring",
+                    locale=recipient.language, user=recipient, post=post, url=post_url_for(post), on_behalf=recipient.id != owner.id)
         warned += 1
     db.session.commit()
     return len(expired), warned

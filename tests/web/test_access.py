@@ -7,7 +7,8 @@ PUBLIC = {"main.index", "main.privacy", "posts.browse", "posts.detail", "auth.si
           "auth.reset_request", "auth.reset_password", "auth.confirm", "main.unsubscribe", "matches.outcome_by_link",
           "static",
           # Operations: /readyz details and /metrics check the caller themselves (admin or OPS_ALLOWED_IPS).
-          "ops.healthz", "ops.readyz", "ops.metrics"}
+          "ops.healthz", "ops.readyz", "ops.metrics",
+          "i18n.switch"}  # the language switcher, for visitors too (a CSRF-checked POST)
 
 
 def _url(rule):

@@ -1,0 +1,178 @@
+"""The language of pages: the browser's Accept-Language, the footer switcher (kept in the session
+for a visitor, saved for a member), the member's own setting, the profile form and sign-up.
+
+These check the language chosen (`<html lang>`, `user.language`), not Spanish words: the Spanish
+catalog is written separately. One test reads Spanish once it is compiled."""
+from pathlib import Path
+
+import pytest
+
+from app.extensions import db
+from app.models import User
+from tests.conftest import csrf_token
+
+SPANISH = {"Accept-Language": "es-MX,es;q=0.9"}
+MO = Path(__file__).resolve().parents[2] / "app" / "translations" / "es" / "LC_MESSAGES" / "messages.mo"
+
+
+def _has_spanish() -> bool:
+    return MO.exists()
+
+
+def _lang(response) -> str | None:
+    html = response.get_data(as_text=True)
+    start = html.find("<html lang=\"")
+    return html[start + len("<html lang=\""):html.index("\"", start + len("<html lang=\""))] if start >= 0 else None
+
+
+def _switch(client, language, next_url="/", token=True, headers=None):
+    data = {"language": language, "next": next_url}
+    if token:
+        data["csrf_token"] = csrf_token(client, "/")
+    return client.post("/language", data=data, headers=headers or {})
+
+
+def _reload(user) -> User:
+    db.session.expire_all()
+    return db.session.get(User, user.id)
+
+
+def test_a_visitor_gets_the_language_their_browser_asks_for(client):
+    assert 'lang="es"' in client.get("/", headers=SPANISH).get_data(as_text=True)
+    assert _lang(client.get("/auth/login", headers={"Accept-Language": "es"})) == "es"
+
+
+def test_english_is_the_default(client):
+    assert _lang(client.get("/")) == "en"
+    assert _lang(client.get("/", headers={"Accept-Language": "fr-FR,fr;q=0.9,de;q=0.5"})) == "en"
+    assert _lang(client.get("/", headers={"Accept-Language": "en-US,en;q=0.9,es;q=0.5"})) == "en"
+
+
+def test_the_switcher_keeps_a_visitors_choice_in_the_session(client):
+    response = _switch(client, "es", "/privacy")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/privacy")
+    with client.session_transaction() as session:
+        assert session["lang"] == "es"
+    assert _lang(client.get("/privacy")) == "es"
+    # The choice beats the browser's language, both ways.
+    assert _lang(client.get("/", headers={"Accept-Language": "en-US"})) == "es"
+    _switch(client, "en", headers=SPANISH)
+    assert _lang(client.get("/", headers=SPANISH)) == "en"
+
+
+def test_the_switcher_saves_a_members_language(client, make_user, login_as):
+    user = make_user()
+    login_as(user)
+    assert _switch(client, "es", "/account/").status_code == 303
+    assert _reload(user).language == "es"
+    assert _lang(client.get("/account/")) == "es"
+    _switch(client, "en")
+    assert _reload(user).language == "en"
+
+
+def test_an_unknown_language_falls_back_to_english(client, make_user, login_as):
+    user = make_user()
+    user.language = "es"
+    db.session.commit()
+    login_as(user)
+    assert _switch(client, "xx").status_code == 303
+    assert _reload(user).language == "en"
+
+
+def test_the_switcher_refuses_a_post_without_a_csrf_token(client, make_user, login_as):
+    response = _switch(client, "es", token=False)
+    assert response.status_code == 400
+    with client.session_transaction() as session:
+        assert "lang" not in session
+    assert _lang(client.get("/")) == "en"
+
+    user = make_user()
+    login_as(user)
+    assert _switch(client, "es", token=False).status_code == 400
+    assert _reload(user).language == "en"
+    assert _lang(client.get("/")) == "en"
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example", "/\\evil.example", "/\t/evil.example",
+                                    "javascript:alert(1)", ""])
+def test_the_switcher_never_sends_anyone_off_the_site(client, target):
+    response = _switch(client, "es", target)
+    assert response.status_code == 303
+    assert response.headers["Location"] in ("/", "http://localhost/")
+
+
+def test_the_switcher_returns_to_the_page_with_its_query(client):
+    response = _switch(client, "es", "/posts?kind=offer&page=2")
+    assert response.headers["Location"].endswith("/posts?kind=offer&page=2")
+
+
+def test_a_members_saved_language_wins_over_the_browser(client, make_user, login_as):
+    user = make_user()
+    user.language = "es"
+    db.session.commit()
+    login_as(user)
+    assert _lang(client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"})) == "es"
+    user = _reload(user)
+    user.language = "en"
+    db.session.commit()
+    assert _lang(client.get("/", headers=SPANISH)) == "en"
+
+
+def _profile(client, **fields):
+    data = {"name": "Ana Ruiz", "zip_code": "54016", "phone": "", "contact_method": "email",
+            "contact_name": "", "contact_detail": ""}
+    data.update(fields)
+    data["csrf_token"] = csrf_token(client, "/account/")
+    return client.post("/account/", data=data)
+
+
+def test_the_profile_form_saves_the_language(client, make_user, login_as):
+    user = make_user()
+    login_as(user)
+    page = client.get("/account/").get_data(as_text=True)
+    assert 'name="language"' in page and '<option lang="es" value="es">Español</option>' in page
+    response = _profile(client, language="es")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    user = _reload(user)
+    assert user.language == "es" and user.name == "Ana Ruiz"
+    page = client.get("/account/")
+    assert _lang(page) == "es" and '<option lang="es" selected value="es">' in page.get_data(as_text=True)
+
+
+def test_the_profile_form_refuses_an_unknown_language_and_keeps_it_without_one(client, make_user, login_as):
+    user = make_user()
+    user.language = "es"
+    db.session.commit()
+    login_as(user)
+    refused = _profile(client, language="xx")
+    assert refused.status_code != 302 and 'id="language-err"' in refused.get_data(as_text=True)
+    assert _reload(user).language == "es"
+    # A post without the field (a page from before it existed) leaves the language alone.
+    assert _profile(client, name="Ana B").status_code == 302
+    user = _reload(user)
+    assert user.language == "es" and user.name == "Ana B"
+
+
+def test_a_sign_up_in_spanish_stores_spanish(client, smtp):
+    data = {"name": "Rae Olson", "email": "rae@example.org", "zip_code": "55082",
+            "password": "a long enough pw", "confirm": "a long enough pw",
+            "csrf_token": csrf_token(client, "/auth/signup")}
+    response = client.post("/auth/signup", data=data, headers=SPANISH)
+    assert response.status_code == 200 and _lang(response) == "es"
+    user = db.session.scalar(db.select(User).where(User.email == "rae@example.org"))
+    assert user.language == "es"
+
+
+def test_a_sign_up_in_english_stores_english(client, smtp):
+    data = {"name": "Rae Olson", "email": "rae@example.org", "zip_code": "55082",
+            "password": "a long enough pw", "confirm": "a long enough pw",
+            "csrf_token": csrf_token(client, "/auth/signup")}
+    assert client.post("/auth/signup", data=data).status_code == 200
+    assert db.session.scalar(db.select(User).where(User.email == "rae@example.org")).language == "en"
+
+
+@pytest.mark.skipif(not _has_spanish(), reason="the Spanish catalog is not compiled yet")
+def test_a_spanish_visitor_reads_the_navigation_in_spanish(client):
+    page = client.get("/", headers=SPANISH).get_data(as_text=True)
+    assert ">Explorar</a>" in page and ">Iniciar sesión</a>" in page
+    assert ">Browse</a>" not in page
