@@ -13,6 +13,7 @@ from flask import current_app
 from app.extensions import db
 from app.models import Post, User
 from app.services import accounts, geo
+from app.services.demo_texts import NEEDS, OFFERS, SPANISH_SPEAKERS, details_for, post_title
 from app.services.posts import PostInput, _apply
 from app.timeutil import community_zone, utc_to_local, utcnow
 
@@ -25,27 +26,6 @@ FIRST = ["Ana", "Ben", "Carla", "Dev", "Erin", "Femi", "Grace", "Hector", "Ines"
          "Cal", "Dina", "Eli", "Fay", "Gus", "Hana", "Ike", "Jade", "Kurt", "Lena", "Moe", "Nia"]
 LAST = ["Lindqvist", "Olson", "Nguyen", "Hanson", "Garcia", "Berg", "Johnson", "Yang", "Peterson", "Moua", "Larson",
         "Schmidt", "Anderson", "Vang", "Nelson", "Carlson"]
-NEEDS = {
-    "rides": [("Ride to a medical appointment in Stillwater", "medical"), ("Ride to a job interview", "work"),
-              ("Lift to my Tuesday support meeting", "support_meeting"), ("Ride to the pharmacy and grocery store", "errands")],
-    "food": [("Groceries for my family this week", None), ("Hot meals for a few days after surgery", None),
-             ("Baby formula for my infant", None)],
-    "skills": [("Help writing my resume", None), ("Learn to set up email on my phone", None),
-               ("Help making a monthly budget", None)],
-    "peer_support": [("Looking for a recovery support group", None), ("Single parent looking for support", None)],
-    "household_items": [("Need a bed frame", None), ("Winter coat and boots", None), ("Pots and pans for a new apartment", None)],
-}
-OFFERS = {
-    "rides": ["Can drive people to medical appointments", "Weekday morning rides to work or interviews",
-              "Evening rides to support meetings", "Weekend errand and grocery runs"],
-    "food": ["Home-cooked meals to share", "Garden produce to give away", "Grocery runs from the food shelf"],
-    "skills": ["Resume writing and interview practice", "Computer and phone basics tutoring",
-               "Budgeting workshop for beginners", "Sewing and mending lessons"],
-    "peer_support": ["Peer-led recovery support group", "Parents peer support circle"],
-    "household_items": ["Bed frame and dresser to give away", "Winter coats to donate", "Kitchen starter kits"],
-}
-
-
 def _logins_file() -> Path:
     return Path(current_app.instance_path) / "demo-logins.txt"
 
@@ -82,9 +62,12 @@ def seed(seed_value: int = 7) -> tuple[list[tuple[str, str, str]], bool]:
     for role, email, zip_code, name in (("admin", f"admin@{DEMO_DOMAIN}", "55082", "Avery Admin"),
                                         ("coordinator", marker, "54016", "Casey Lindgren"),
                                         ("coordinator", f"coordinator2@{DEMO_DOMAIN}", "55082", "Robin Okafor"),
-                                        ("member", f"neighbor@{DEMO_DOMAIN}", "54022", "Morgan Ellis")):
+                                        ("member", f"neighbor@{DEMO_DOMAIN}", "54022", "Morgan Ellis"),
+                                        ("member", f"vecina@{DEMO_DOMAIN}", "54016", "Lucía Hernández")):
         password = secrets.token_urlsafe(9)
-        person(name, email, role, zip_code, password)
+        user = person(name, email, role, zip_code, password)
+        if email.startswith("vecina@"):
+            user.language = "es"  # a neighbor who uses the site in Spanish
         logins.append((role, email, password))
     db.session.flush()
     coordinator = accounts.find_by_email(marker)
@@ -95,7 +78,10 @@ def seed(seed_value: int = 7) -> tuple[list[tuple[str, str, str]], bool]:
     for i in range(38):
         town, zip_code = TOWNS[i % len(TOWNS)]
         name = f"{FIRST[i]} {LAST[i % len(LAST)]}"
-        members.append(person(name, f"{FIRST[i].lower()}.{LAST[i % len(LAST)].lower()}@{DEMO_DOMAIN}", "member", zip_code))
+        member = person(name, f"{FIRST[i].lower()}.{LAST[i % len(LAST)].lower()}@{DEMO_DOMAIN}", "member", zip_code)
+        if FIRST[i] in SPANISH_SPEAKERS:
+            member.language = "es"  # Spanish-speaking neighbors, who post in Spanish
+        members.append(member)
     # A resident registered by a coordinator, without email: reached through a contact person.
     resident = User(name="Jordan Reyes", email=None, role="resident", created_by_id=coordinator.id,
                     email_confirmed_at=utcnow(), contact_method="person")
@@ -123,16 +109,17 @@ def seed(seed_value: int = 7) -> tuple[list[tuple[str, str, str]], bool]:
 
     count = 0
     for category, items in OFFERS.items():
-        for title in items:
+        for index in range(len(items)):
             for _ in range(2):
                 owner = rng.choice(members)
+                title = post_title(owner, "offer", category, index)
                 weekly = [] if rng.random() < 0.2 else [
                     (d, h * 60, (h + rng.choice([2, 3, 4])) * 60) for d, h in
                     zip(rng.sample(range(7), rng.choice([1, 2, 3])), rng.choices([8, 9, 13, 17, 18], k=3))]
                 capacity = {"rides": rng.choice([1, 2, 3]), "food": rng.choice([4, 10, 20]), "skills": rng.choice([1, 8, 12]),
                             "peer_support": rng.choice([6, 10, 12]),
                             "household_items": rng.choice([1, 2, 5])}[category]
-                add(owner, PostInput(kind="offer", category=category, title=title, details=_offer_details(category),
+                add(owner, PostInput(kind="offer", category=category, title=title, details=details_for(owner, "offer", category),
                                      zip_code=owner.zip_code, quantity=capacity,
                                      radius_miles=float(rng.choice([5, 10, 15, 25])),
                                      offer_format="group" if category in ("skills", "peer_support") and capacity > 4 else
@@ -142,13 +129,14 @@ def seed(seed_value: int = 7) -> tuple[list[tuple[str, str, str]], bool]:
     needers = members + [resident, login_resident]
     while count < 80:
         category = rng.choice(list(NEEDS))
-        title, extra = rng.choice(NEEDS[category])
+        index = rng.randrange(len(NEEDS[category]))
         owner = rng.choice(needers)
+        title, extra = post_title(owner, "need", category, index)
         flexible = rng.random() < 0.3
         windows = [] if flexible else [window(rng.randint(1, 12), rng.choice([9, 10, 13, 15, 17]), rng.choice([2, 3]))]
         quantity = rng.choice([1, 2, 3]) if category == "food" else 1
         appointment = windows[0][0] + timedelta(minutes=30) if category == "rides" and windows else None
-        add(owner, PostInput(kind="need", category=category, title=title, details=_need_details(category),
+        add(owner, PostInput(kind="need", category=category, title=title, details=details_for(owner, "need", category),
                              zip_code=owner.zip_code, quantity=quantity, urgency=rng.choice([0, 0, 1, 1, 2, 3]),
                              duration_min=rng.choice([60, 60, 90, 120]), flexible=flexible, windows=windows,
                              destination_kind=extra if category == "rides" else None,
@@ -192,28 +180,6 @@ def _seed_fund(rng, coordinator: User, second: User, admin: User, members: list[
     fund.record_payment(coordinator, paid.id, today - timedelta(days=2), "check", "chk 1042")
     waiting = fund.create_request(coordinator, resident, "85.40", "utilities", "Xcel Energy", "Past-due electric bill")
     fund.approve(admin, waiting.id)
-
-
-def _need_details(category: str) -> str:
-    return {
-        "rides": "I don't drive right now. Happy to chip in for gas.",
-        "food": "Anything helps; no allergies in the house.",
-        "skills": "An hour or two would make a big difference.",
-        "emergency_funds": "A coordinator can confirm the bill.",
-        "peer_support": "Evenings work best for me.",
-        "household_items": "I can pick up if it's not too far.",
-    }[category]
-
-
-def _offer_details(category: str) -> str:
-    return {
-        "rides": "Clean car, no smoking. Let me know about wheelchairs or car seats.",
-        "food": "Made fresh; tell me about allergies.",
-        "skills": "Patient and friendly, beginners welcome.",
-        "emergency_funds": "Paid to the landlord or company through the fund.",
-        "peer_support": "Confidential, peer-led, everyone welcome.",
-        "household_items": "Pick up or I can drop off nearby.",
-    }[category]
 
 
 def analyze() -> None:

@@ -3,6 +3,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.services import accounts
 from app.models.posts import POST_CATEGORIES
 from app.models import OutboxEmail, Post, User
 from app.timeutil import utcnow
@@ -118,3 +119,19 @@ def test_tests_never_write_into_the_projects_instance_folder(app):
 
     project_instance = Path(__file__).resolve().parents[2] / "instance"
     assert Path(app.instance_path).resolve() != project_instance.resolve()
+
+
+def test_the_demo_has_spanish_speaking_neighbors_who_post_in_spanish_and_a_spanish_login(runner, app):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    line = next(line for line in result.output.splitlines() if "vecina@demo.mutualaid.example" in line)
+    vecina = accounts.authenticate("vecina@demo.mutualaid.example", line.split()[-1])
+    assert vecina is not None and vecina.language == "es"
+    speakers = list(db.session.scalars(select(User).where(User.language == "es")))
+    assert len(speakers) >= 4
+    spanish_posts = list(db.session.scalars(select(Post).where(Post.owner_id.in_([u.id for u in speakers]))))
+    assert spanish_posts
+    from app.services.demo_texts import NEEDS_ES, OFFERS_ES
+
+    titles = {t for items in OFFERS_ES.values() for t in items} | {t for items in NEEDS_ES.values() for t, _ in items}
+    assert all(p.title in titles for p in spanish_posts)  # everything they wrote is in Spanish
