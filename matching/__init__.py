@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from matching.reasons import phrase
 from matching.engine import Engine, Pairs
 from matching.model import (FORMAT, Assignment, Candidate, Instance, InstanceError, Need, Offer, Result, WeeklySlot,
                             Window, parse_instance, parse_need, parse_offer)
@@ -31,36 +32,40 @@ def solve_document(doc: dict) -> dict:
     """Parse an input document, solve it, and return the output document."""
     engine = Engine(parse_instance(doc))
     pairs, units = engine.solve()
-    return to_document(engine, pairs, units)
+    return to_document(engine, pairs, units, reason_codes=doc.get("reason_codes") is True)
 
 
 def _rows(engine: Engine, pairs: Pairs):
-    """Per need in input order: (need, [(offer, score, km, overlap_min, reasons)...]).
+    """Per need in input order: (need, [(offer, score, km, overlap_min, reasons, reason codes)...]).
 
     Reasons are assembled from cached phrases (one per text pair, distance, overlap and need), so
     building the output stays cheap per candidate.
     """
     needs, offers = engine.instance.needs, engine.instance.offers
-    text_cache: dict[tuple, str] = {}
-    phrase_cache: dict[tuple, list[str]] = {}
+    text_cache: dict[tuple, tuple] = {}  # -> (code, phrase)
+    phrase_cache: dict[tuple, tuple] = {}  # -> (codes, phrases)
     bounds = np.searchsorted(pairs.need, np.arange(len(needs) + 1))
     offer_ids = [o.id for o in offers]
     scores, dists, overlaps, offer_idx = pairs.score.tolist(), np.round(pairs.distance, 2).tolist(), pairs.overlap.tolist(), pairs.offer.tolist()
     for i, need in enumerate(needs):
         out = []
-        tail = engine.need_reasons(need)
+        tail_codes = engine.need_codes(need)
+        tail = [phrase(c) for c in tail_codes]
         for k in range(bounds[i], bounds[i + 1]):
             j = offer_idx[k]
             key = (need.category, int(engine.n_text[i]), int(engine.o_text[j]))
             text = text_cache.get(key)
             if text is None:
-                text = text_cache[key] = engine.text_reason(need, offers[j])
+                code = engine.text_code(need, offers[j])
+                text = text_cache[key] = (code, phrase(code))
             d, ov = dists[k], overlaps[k]
             pkey = (round(d) if d >= 1 else -1, ov // 60, bool(need.when), bool(offers[j].when or offers[j].weekly))
             middle = phrase_cache.get(pkey)
             if middle is None:
-                middle = phrase_cache[pkey] = engine.place_time_reasons(need, offers[j], d, ov)
-            out.append((offer_ids[j], scores[k], d, ov // 60, [text, *middle, *tail]))
+                codes = engine.place_time_codes(need, offers[j], d, ov)
+                middle = phrase_cache[pkey] = (codes, [phrase(c) for c in codes])
+            out.append((offer_ids[j], scores[k], d, ov // 60, [text[1], *middle[1], *tail],
+                        (text[0], *middle[0], *tail_codes)))
         yield need, out
 
 
@@ -72,10 +77,16 @@ def _assigned(engine: Engine, pairs: Pairs, units: np.ndarray):
     return rows, objective
 
 
-def to_document(engine: Engine, pairs: Pairs, units: np.ndarray) -> dict:
-    """The output document: candidates per need (in input order), assignment and objective."""
-    candidates = {need.id: [{"offer": o, "score": s, "distance_km": d, "overlap_min": m, "reasons": r}
-                            for o, s, d, m, r in rows] for need, rows in _rows(engine, pairs)}
+def to_document(engine: Engine, pairs: Pairs, units: np.ndarray, reason_codes: bool = False) -> dict:
+    """The output document: candidates per need (in input order), assignment and objective; with
+    `reason_codes` (the input's optional `"reason_codes": true`) each candidate also carries them."""
+    def row(o, s, d, m, r, codes):
+        out = {"offer": o, "score": s, "distance_km": d, "overlap_min": m, "reasons": r}
+        if reason_codes:
+            out["reason_codes"] = [[c[0], *(list(v) if isinstance(v, tuple) else v for v in c[1:])] for c in codes]
+        return out
+
+    candidates = {need.id: [row(*r) for r in rows] for need, rows in _rows(engine, pairs)}
     rows, objective = _assigned(engine, pairs, units)
     return {"format": FORMAT, "candidates": candidates,
             "assignment": [{"need": n, "offer": o, "units": u, "score": s} for n, o, u, s in rows],
@@ -83,7 +94,7 @@ def to_document(engine: Engine, pairs: Pairs, units: np.ndarray) -> dict:
 
 
 def _result(engine: Engine, pairs: Pairs, units: np.ndarray) -> Result:
-    candidates = {need.id: tuple(Candidate(need.id, o, s, d, m, tuple(r)) for o, s, d, m, r in rows)
+    candidates = {need.id: tuple(Candidate(need.id, o, s, d, m, tuple(r), tuple(codes)) for o, s, d, m, r, codes in rows)
                   for need, rows in _rows(engine, pairs)}
     rows, objective = _assigned(engine, pairs, units)
     return Result(candidates, tuple(Assignment(n, o, u, s) for n, o, u, s in rows), objective)

@@ -23,7 +23,7 @@ POOL = 96          # nearest offers examined per need at first
 MAX_POOL = 6144    # past this, a need still short is checked against every offer within its reach
 CHUNK = 20_000     # needs per vectorised batch (bounds memory)
 WEIGHTS = {"text": 0.50, "distance": 0.20, "overlap": 0.08, "urgency": 0.10, "waiting": 0.05, "load": 0.07}
-URGENCY_WORDS = {2: "urgent: within 48 hours", 3: "urgent: today"}
+from matching.reasons import URGENCY_WORDS, need_codes, phrase, place_time_codes, text_code  # noqa: E402,F401
 
 
 def _xyz(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
@@ -309,9 +309,12 @@ class Engine:
         if len(found.need) < k and len(locs) == pool and pool < len(oi):
             found = run(np.asarray(tree.query_ball_point(table["xyz"][0], r=_chord(reach)), dtype=np.int64))
         texts = [_text_of(self.instance.offers[j]) for j in found.offer]
-        return [Candidate(need.id, self.instance.offers[j].id, float(s), round(float(d), 2), int(ov // 60),
-                          tuple(self.reasons_for(need, self.instance.offers[j], t, float(d), int(ov))))
-                for j, s, d, ov, t in zip(found.offer, found.score, found.distance, found.overlap, texts)]
+        out = []
+        for j, s, d, ov, t in zip(found.offer, found.score, found.distance, found.overlap, texts):
+            codes = tuple(self.reason_codes_for(need, self.instance.offers[j], t, float(d), int(ov)))
+            out.append(Candidate(need.id, self.instance.offers[j].id, float(s), round(float(d), 2), int(ov // 60),
+                                 tuple(phrase(c) for c in codes), codes))
+        return out
 
     def candidates_for_offer(self, offer: Offer, top_k: int | None = None) -> list[Candidate]:
         """Ranked feasible needs for one new offer, against the engine's needs (no rebuild)."""
@@ -331,44 +334,46 @@ class Engine:
         p = self._evaluate(self.n, table, ni[locs], np.zeros(len(locs), dtype=np.int64), avail, flex_best,
                            model.matrix, self.n_text, vec, np.zeros(1, dtype=np.int64))
         p = self._top_k(p, k, p.offer)
-        return [Candidate(self.instance.needs[i].id, offer.id, float(s), round(float(d), 2), int(ov // 60),
-                          tuple(self.reasons_for(self.instance.needs[i], offer, None, float(d), int(ov))))
-                for i, s, d, ov in zip(p.need, p.score, p.distance, p.overlap)]
+        out = []
+        for i, s, d, ov in zip(p.need, p.score, p.distance, p.overlap):
+            codes = tuple(self.reason_codes_for(self.instance.needs[i], offer, None, float(d), int(ov)))
+            out.append(Candidate(self.instance.needs[i].id, offer.id, float(s), round(float(d), 2), int(ov // 60),
+                                 tuple(phrase(c) for c in codes), codes))
+        return out
 
-    # Reasons ----------------------------------------------------------------------------------
+    # Reasons (matching/reasons.py: codes, and their English phrases) ------------------------------
+
+    def reason_codes_for(self, need: Need, offer: Offer, offer_text: str | None, distance_km: float,
+                         overlap_s: int) -> list[tuple]:
+        return [self.text_code(need, offer, offer_text), *self.place_time_codes(need, offer, distance_km, overlap_s),
+                *self.need_codes(need)]
 
     def reasons_for(self, need: Need, offer: Offer, offer_text: str | None, distance_km: float, overlap_s: int) -> list[str]:
         """2-4 short phrases a coordinator reads next to a suggestion."""
-        return [self.text_reason(need, offer, offer_text), *self.place_time_reasons(need, offer, distance_km, overlap_s),
-                *self.need_reasons(need)]
+        return [phrase(c) for c in self.reason_codes_for(need, offer, offer_text, distance_km, overlap_s)]
 
-    def text_reason(self, need: Need, offer: Offer, offer_text: str | None = None) -> str:
+    def text_code(self, need: Need, offer: Offer, offer_text: str | None = None) -> tuple:
         model = self.models.get(need.category)
         shared = model.shared_words(_text_of(need), offer_text or _text_of(offer)) if model else []
-        return f"same kind of help: {', '.join(shared)}" if shared else f"offers {need.category.replace('_', ' ')}"
+        return text_code(shared, need.category)
+
+    def text_reason(self, need: Need, offer: Offer, offer_text: str | None = None) -> str:
+        return phrase(self.text_code(need, offer, offer_text))
+
+    @staticmethod
+    def place_time_codes(need: Need, offer: Offer, distance_km: float, overlap_s: int) -> list[tuple]:
+        return place_time_codes(bool(need.when), bool(offer.when or offer.weekly), distance_km, overlap_s)
 
     @staticmethod
     def place_time_reasons(need: Need, offer: Offer, distance_km: float, overlap_s: int) -> list[str]:
-        place = "under 1 km away" if distance_km < 1 else f"{distance_km:.0f} km away"
-        if not offer.when and not offer.weekly:
-            return [place, "available any time"]
-        where = "in the requested time" if need.when else "in the next two weeks"
-        return [place, f"free {_duration(overlap_s)} {where}"]
+        return [phrase(c) for c in Engine.place_time_codes(need, offer, distance_km, overlap_s)]
+
+    def need_codes(self, need: Need) -> list[tuple]:
+        waited = (self.now - epoch(need.posted)) // 86400 if need.posted is not None else None
+        return need_codes(need.urgency, waited)
 
     def need_reasons(self, need: Need) -> list[str]:
-        if need.urgency in URGENCY_WORDS:
-            return [URGENCY_WORDS[need.urgency]]
-        if need.posted is not None and (self.now - epoch(need.posted)) >= 7 * 86400:
-            return [f"waiting {(self.now - epoch(need.posted)) // 86400} days"]
-        return []
-
-
-def _duration(seconds: int) -> str:
-    """90 minutes -> '1 h 30 min'; whole hours and minutes only."""
-    hours, minutes = divmod(int(seconds) // 60, 60)
-    if hours and minutes:
-        return f"{hours} h {minutes} min"
-    return f"{hours} h" if hours else f"{minutes} min"
+        return [phrase(c) for c in self.need_codes(need)]
 
 
 def _text_of(post) -> str:

@@ -91,6 +91,9 @@ class Candidate:
     distance_km: float
     overlap_min: int
     reasons: tuple[str, ...] = field(default=())
+    # The same reasons as codes with their values (matching/reasons.py), for wording them in the
+    # reader's language and units; optional in the output document ("reason_codes": true).
+    reason_codes: tuple[tuple, ...] = field(default=())
 
 
 @dataclass(frozen=True)
