@@ -224,6 +224,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from app.models.posts import CATEGORIES, DESTINATION_KINDS, URGENCIES, needed_by_label
+    from app.services.reasons import reason_text
     from app.timeutil import local_today
 
     @app.template_filter("units")
@@ -243,4 +244,4 @@ def register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def globals_():
         return {"CATEGORIES": CATEGORIES, "URGENCIES": URGENCIES, "DESTINATION_KINDS": DESTINATION_KINDS,
-                "needed_by_label": lambda day: needed_by_label(day, local_today())}
+                "needed_by_label": lambda day: needed_by_label(day, local_today()), "reason_text": reason_text}

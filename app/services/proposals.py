@@ -15,6 +15,7 @@ from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 from app.services.match_queue import unmet_needs
+from app.services.reasons import stored as stored_reasons
 
 # Suggestions (the engine proposes) ----------------------------------------------------------
 
@@ -22,14 +23,14 @@ def _store_suggestions(need: Post, candidates) -> None:
     db.session.execute(delete(Suggestion).where(Suggestion.need_id == need.id).execution_options(synchronize_session=False))
     for rank, c in enumerate(candidates):
         db.session.add(Suggestion(need_id=need.id, offer_id=int(c.offer), rank=rank, score=round(c.score, 4),
-                                  distance_km=c.distance_km, overlap_min=c.overlap_min, reasons=list(c.reasons)))
+                                  distance_km=c.distance_km, overlap_min=c.overlap_min, reasons=stored_reasons(c)))
 
 
 def _proposal(need: Post, offer: Post, units: int, candidate, source: str = "engine", actor: User | None = None,
               note: str | None = None) -> Match:
     match = Match(need_id=need.id, offer_id=offer.id, units=units, status="proposed", source=source,
                   score=round(candidate.score, 4) if candidate else 0.0,
-                  reasons=list(candidate.reasons) if candidate else [],
+                  reasons=stored_reasons(candidate) if candidate else [],
                   distance_km=candidate.distance_km if candidate else None,
                   overlap_min=candidate.overlap_min if candidate else None,
                   created_by_id=actor.id if actor else None, note=note)
@@ -93,7 +94,7 @@ def propose_for_offer(offer: Post, candidates=None) -> list[Match]:
         made.append(_proposal(need, offer, units, c))
         rank = db.session.scalar(select(func.count()).where(Suggestion.need_id == need.id)) or 0
         db.session.add(Suggestion(need_id=need.id, offer_id=offer.id, rank=rank, score=round(c.score, 4),
-                                  distance_km=c.distance_km, overlap_min=c.overlap_min, reasons=list(c.reasons)))
+                                  distance_km=c.distance_km, overlap_min=c.overlap_min, reasons=stored_reasons(c)))
         capacity -= units
     return made
 
@@ -177,7 +178,7 @@ def run_all(progress=None) -> RunReport:
     rows = []
     for i, need in enumerate(needs):
         rows += [dict(need_id=int(need.id), offer_id=int(c.offer), rank=rank, score=round(c.score, 4), distance_km=c.distance_km,
-                      overlap_min=c.overlap_min, reasons=list(c.reasons), created_at=now)
+                      overlap_min=c.overlap_min, reasons=stored_reasons(c), created_at=now)
                  for rank, c in enumerate(result.candidates.get(need.id, ()))]
         if progress:
             progress(i + 1, len(needs))
@@ -188,7 +189,7 @@ def run_all(progress=None) -> RunReport:
     for a in result.assignment:
         c = cand.get((a.need, a.offer))
         proposals.append(dict(need_id=int(a.need), offer_id=int(a.offer), units=a.units, status="proposed", source="engine",
-                              score=round(c.score, 4) if c else 0.0, reasons=list(c.reasons) if c else [],
+                              score=round(c.score, 4) if c else 0.0, reasons=stored_reasons(c) if c else [],
                               distance_km=c.distance_km if c else None, overlap_min=c.overlap_min if c else None,
                               created_at=now))
     if proposals:

@@ -176,3 +176,21 @@ def test_a_spanish_visitor_reads_the_navigation_in_spanish(client):
     page = client.get("/", headers=SPANISH).get_data(as_text=True)
     assert ">Explorar</a>" in page and ">Iniciar sesión</a>" in page
     assert ">Browse</a>" not in page
+
+
+def test_a_coordinator_reads_the_engines_reasons_in_their_language_and_in_miles(client, make_user, make_post, login_as):
+    from app.extensions import db
+    from app.models import Match
+
+    asker, helper = make_user(email="asker@example.org"), make_user(email="helper@example.org")
+    make_post(helper, kind="offer", title="Rides to the clinic", radius_miles=15)
+    make_post(asker, title="Ride to the clinic", urgency=3)
+    match = db.session.scalar(db.select(Match))
+    assert match is not None and all(isinstance(r, list) for r in match.reasons)
+    coordinator = make_user("coordinator", email="coord@example.org")
+    coordinator.language = "es"
+    db.session.commit()
+    login_as(coordinator)
+    page = client.get("/coordinate/queue").get_data(as_text=True)
+    assert "urgente: hoy" in page and "el mismo tipo de ayuda: clinic" in page
+    assert "urgent: today" not in page and " km" not in page

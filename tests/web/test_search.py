@@ -200,3 +200,11 @@ def test_new_words_make_a_new_vocabulary_snapshot_and_leave_the_one_in_use():
     assert old.sorted == ["resume", "sewing"] and old.by_length == {6: ["resume", "sewing"]}
     assert new.sorted == ["bicycle", "resume", "resumes", "sewing"] and new.by_length[7] == ["bicycle", "resumes"]
     assert new.starting_with("resum") == ["resume", "resumes"] and new.with_words(["resume"]) is new
+
+
+def test_spanish_words_are_found_without_their_accents_and_with_a_typo(client, make_user, make_post):
+    owner = make_user()
+    make_post(owner, kind="offer", category="skills", title="Ayuda con el currículum y entrevistas")
+    make_post(owner, kind="offer", category="skills", title="Clases de costura")
+    for query in ("curriculum", "currículum", "curiculum", "entrevista"):
+        assert found(client, query, "offer") == ["Ayuda con el currículum y entrevistas"], query
