@@ -219,6 +219,15 @@ def count_queries(app):
 
 # Real SMTP -----------------------------------------------------------------------------------
 
+def redis_up() -> bool:
+    """Redis answers at 127.0.0.1:6379 (CI runs it; tests that need it skip without)."""
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -7,7 +7,6 @@ import html
 import json
 import re
 import secrets
-import socket
 import subprocess
 import time
 import urllib.request
@@ -22,22 +21,13 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Match
 from app.timeutil import local_to_utc, local_today, real_utcnow
-from tests.conftest import free_port, sender_env
+from tests.conftest import free_port, redis_up, sender_env
 from tests.ops import procs
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 FLASK = [str(ROOT / ".venv/bin/flask"), "--app", "wsgi"]
 
-
-def _redis_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-pytestmark = pytest.mark.skipif(not _redis_up(), reason="needs Redis at 127.0.0.1:6379")
+pytestmark = pytest.mark.skipif(not redis_up(), reason="needs Redis at 127.0.0.1:6379")
 
 
 class Browser:

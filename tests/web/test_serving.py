@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Match, Post
-from tests.conftest import FreshContextClient, csrf_token, free_port, make_app, postgres_only, sender_env
+from tests.conftest import FreshContextClient, csrf_token, free_port, make_app, postgres_only, redis_up, sender_env
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
@@ -42,14 +42,6 @@ def test_without_a_proxy_setting_a_forged_forwarded_header_changes_nothing(app):
     with direct.app_context():
         assert _login_attempts(direct, "203.0.113.7", 2) == [200, 200]
         assert _login_attempts(direct, "203.0.113.99", 1) == [429]  # still the same client to us
-
-
-def _redis_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 class Server:
@@ -110,7 +102,7 @@ def _client(server):
 
 
 @postgres_only
-@pytest.mark.skipif(not _redis_up(), reason="needs Redis at 127.0.0.1:6379")
+@pytest.mark.skipif(not redis_up(), reason="needs Redis at 127.0.0.1:6379")
 def test_two_server_processes_share_one_login_limit(app):
     env = sender_env(app, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15", LOGIN_RATE_LIMIT="4 per minute",
                      RATELIMIT_KEY_PREFIX=f"mae-test-{secrets.token_hex(4)}", APP_ENV="development")
@@ -126,7 +118,7 @@ def test_two_server_processes_share_one_login_limit(app):
 
 
 @postgres_only
-@pytest.mark.skipif(not _redis_up(), reason="needs Redis at 127.0.0.1:6379")
+@pytest.mark.skipif(not redis_up(), reason="needs Redis at 127.0.0.1:6379")
 def test_a_need_posted_through_one_process_is_proposed_for_an_offer_posted_through_the_other(app, make_user):
     make_user(email="asker@example.org")
     make_user(email="helper@example.org")
