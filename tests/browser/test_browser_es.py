@@ -84,8 +84,13 @@ def test_a_spanish_speaking_member_does_everything_in_spanish(page_es, app, make
     from app.services import matches
 
     need = db.session.scalar(select(Post).where(Post.owner_id == lucia.id))
-    match = db.session.scalar(select(Match).where(Match.need_id == need.id))
-    assert match is not None, "the engine proposed the Spanish offer for the Spanish need"
+    from tests.ops.procs import wait_for
+
+    def proposed():  # the engine runs once the response has gone out
+        db.session.rollback()
+        return db.session.scalar(select(Match).where(Match.need_id == need.id))
+
+    match = wait_for(proposed, 15, 0.1, "the engine to propose the Spanish offer for the Spanish need")
     matches.approve(coordinator, match.id, lambda m: f"http://localhost/matches/{m.id}")
     to_lucia = db.session.scalar(select(OutboxEmail).where(OutboxEmail.to_addr == "lucia@example.org",
                                                            OutboxEmail.kind == "match_approved"))
