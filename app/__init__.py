@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import SecurityError
 
 from app.config import Config
 from app.extensions import csrf, db, limiter, login_manager, migrate
@@ -68,6 +69,10 @@ def _finish_config(app: Flask) -> None:
     if uri.startswith("postgresql://"):
         uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    if app.config["APP_ENV"] == "production" and not app.config.get("TRUSTED_HOSTS"):
+        from urllib.parse import urlsplit
+
+        app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["BASE_URL"]).hostname, "localhost", "127.0.0.1"]
     if not app.config.get("SECRET_KEY"):
         if app.config["APP_ENV"] == "production":
             raise RuntimeError("SECRET_KEY must be set in production (APP_ENV=production).")
@@ -164,6 +169,11 @@ def register_errorhandlers(app: Flask) -> None:
 
     def render(code: int, title: str, message: str):
         return render_template("errors/error.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(SecurityError)
+    def untrusted_host(_e):
+        # A Host header outside TRUSTED_HOSTS: no page (its links would carry that host), plain text.
+        return "This site is not served under that name.", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
     @app.errorhandler(CSRFError)
     def csrf_error(_e):

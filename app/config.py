@@ -81,6 +81,10 @@ class Config:
     POSTS_PER_PAGE = _int("POSTS_PER_PAGE", 20)
     QUEUE_PER_PAGE = _int("QUEUE_PER_PAGE", 10)  # proposals per page of the coordinators' queue
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    # The host names requests may carry (links in emails are built from the request's host, so a
+    # forged Host header must be refused). Comma-separated; in production the default is BASE_URL's
+    # host plus localhost and 127.0.0.1 (the health checks on the machine itself).
+    TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
 
     # OWASP ASVS: scrypt N=2^15, r=8, p=3 (werkzeug's default p=1 is too weak).
     PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt:32768:8:3")

@@ -151,3 +151,22 @@ def test_a_need_posted_through_one_process_is_proposed_for_an_offer_posted_throu
     finally:
         a.stop()
         b.stop()
+
+
+def test_in_production_a_forged_host_is_refused_so_no_email_link_points_elsewhere(app, make_user):
+    from app.models import OutboxEmail
+
+    make_user(email="victim@example.org")
+    site = make_app(APP_ENV="production", SECRET_KEY="k" * 32, BASE_URL="https://aid.example.org",
+                    SESSION_COOKIE_SECURE=False, WTF_CSRF_ENABLED=False)
+    client = site.test_client()
+    forged = client.post("/auth/reset", data={"email": "victim@example.org"}, headers={"Host": "evil.example"})
+    assert forged.status_code == 400
+    with site.app_context():
+        assert db.session.scalar(select(OutboxEmail.id)) is None  # no reset link was written at all
+    assert client.get("/healthz", headers={"Host": "127.0.0.1:5000"}).status_code == 200  # the machine's own checks
+    real = client.post("/auth/reset", data={"email": "victim@example.org"}, headers={"Host": "aid.example.org"})
+    assert real.status_code in (200, 302)
+    with site.app_context():
+        body = db.session.scalar(select(OutboxEmail.body_text))
+    assert "https://aid.example.org/auth/reset/" in body or "http://aid.example.org/auth/reset/" in body
