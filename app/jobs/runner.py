@@ -119,7 +119,8 @@ def run_job(name: str, now: datetime | None = None, force_period: str | None = N
         metrics.job_finished(name, "failed", seconds)
         log.exception("job failed", extra={"job": name, "period": period, "duration_ms": int(seconds * 1000)})
         return Outcome(name, period, "failed", None, seconds)
-    beat.stop.set()
+    finally:
+        beat.stop.set()  # also when something escapes (a KeyboardInterrupt): the lease must run out
     seconds = time.monotonic() - started
     text = " ".join(f"{k}={v}" for k, v in summary.items())[:300]
     if not _finish(token, started, "succeeded", text, None):

@@ -58,6 +58,7 @@ def configure(app: Flask) -> None:
     # Werkzeug's own request lines carry the path and query string: ours replace them.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     logging.getLogger("huey").setLevel(logging.WARNING)
+    logging.getLogger("flask-limiter").setLevel(logging.WARNING)  # its INFO lines carry client addresses
 
 
 def request_id() -> str | None:
@@ -108,6 +109,8 @@ def _scrub(event: dict, _hint: dict) -> dict:
         rule = request.url_rule.rule if has_request_context() and request.url_rule else None
         event["request"] = {"method": req.get("method"), "url": rule or "(unmatched)"}
     event.pop("user", None)
+    event.pop("breadcrumbs", None)  # earlier log lines and outgoing URLs (a geocoder query is an address)
+    event.get("extra", {}).pop("sys.argv", None)  # a command line can hold an email
     event.setdefault("tags", {})["request_id"] = request_id()
     return event
 
@@ -122,4 +125,4 @@ def init_sentry(app: Flask) -> None:
 
     sentry_sdk.init(dsn=dsn, integrations=[FlaskIntegration()], send_default_pii=False,
                     include_local_variables=False, max_request_body_size="never", environment=app.config["APP_ENV"],
-                    traces_sample_rate=0.0, before_send=_scrub)
+                    traces_sample_rate=0.0, max_breadcrumbs=0, before_send=_scrub)

@@ -22,6 +22,8 @@ app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite:///" + sys.argv[2], "INSTAN
 @public
 def boom():
     member_email = "priya.secret@example.org"  # a local variable Sentry must not see
+    import logging
+    logging.getLogger("app.somewhere").warning("looked up priya.breadcrumb@example.org")  # a breadcrumb
     raise RuntimeError("the page broke")
 
 app.add_url_rule("/boom", "boom", boom, methods=["POST"])
@@ -77,7 +79,7 @@ def test_an_error_reaches_sentry_without_personal_data(tmp_path):
     frames = [f for v in event["exception"]["values"] for f in v["stacktrace"]["frames"]]
     assert frames and not any("vars" in f for f in frames)
     raw = b"".join(_Sentry.received).decode(errors="replace")
-    for private in ("priya.secret", "priya.form", "priya.query", "my private story", "cookie-value-secret"):
+    for private in ("priya.secret", "priya.form", "priya.query", "priya.breadcrumb", "my private story", "cookie-value-secret"):
         assert private not in raw, private
     assert "user" not in event
     assert event["request"] == {"method": "POST", "url": "/boom"}  # no body, headers, cookies or query
