@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching.reasons import phrase
+from matching.reasons import as_json, phrase
 from matching.engine import Engine, Pairs
 from matching.model import (FORMAT, Assignment, Candidate, Instance, InstanceError, Need, Offer, Result, WeeklySlot,
                             Window, parse_instance, parse_need, parse_offer)
@@ -83,7 +83,7 @@ def to_document(engine: Engine, pairs: Pairs, units: np.ndarray, reason_codes: b
     def row(o, s, d, m, r, codes):
         out = {"offer": o, "score": s, "distance_km": d, "overlap_min": m, "reasons": r}
         if reason_codes:
-            out["reason_codes"] = [[c[0], *(list(v) if isinstance(v, tuple) else v for v in c[1:])] for c in codes]
+            out["reason_codes"] = as_json(codes)
         return out
 
     candidates = {need.id: [row(*r) for r in rows] for need, rows in _rows(engine, pairs)}

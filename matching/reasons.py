@@ -38,6 +38,11 @@ def need_codes(urgency: int, waited_days: int | None) -> list[tuple]:
     return []
 
 
+def as_json(codes) -> list[list]:
+    """Reason codes as plain JSON lists (the output document, a database column)."""
+    return [[c[0], *(list(v) if isinstance(v, tuple) else v for v in c[1:])] for c in codes]
+
+
 def phrase(code: tuple) -> str:
     """The English phrase of version 1 for one reason code."""
     kind = code[0]

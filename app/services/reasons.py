@@ -4,6 +4,8 @@ stored before codes existed hold its English phrases, shown as they are."""
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from matching.reasons import as_json
+
 from app.durations import CLOCK_DAY, duration_words
 from app.models.posts import CATEGORIES
 
@@ -15,7 +17,7 @@ def stored(candidate) -> list:
     codes = getattr(candidate, "reason_codes", ())
     if not codes:
         return list(candidate.reasons)
-    return [[c[0], *(list(v) if isinstance(v, tuple) else v for v in c[1:])] for c in codes]
+    return as_json(codes)
 
 
 def reason_text(reason) -> str:
