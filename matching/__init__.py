@@ -1,12 +1,14 @@
-"""The matching engine: needs and offers in (format mutual-aid-matching/1), ranked candidates and an
-optimal capacity-respecting assignment out. Plain Python with numpy, scipy and rapidfuzz; it imports
-nothing from the web app, Flask or SQLAlchemy.
+"""The matching engine: needs and offers in (format mutual-aid-matching/1 or /2), ranked candidates
+and an optimal capacity-respecting assignment out. Plain Python with numpy, scipy, rapidfuzz and
+OR-Tools; it imports nothing from the web app, Flask or SQLAlchemy. docs/matching-format.md is the spec.
 
     from matching import parse_instance, solve
     result = solve(parse_instance(json.load(open("in.json"))))
 
 `Engine(instance).candidates_for_need(need)` / `.candidates_for_offer(offer)` rank one new post
-against the open posts without rebuilding anything.
+against the open posts without rebuilding anything. Version 2 adds repeating needs
+(`Need.occurrences`, a tuple of `Occurrence`) and group offers (`Offer.sessions`, a tuple of
+`Session`); `solve` solves an instance that uses them (or says format 2) as version 2 (matching/v2.py).
 """
 from __future__ import annotations
 
@@ -14,23 +16,37 @@ import numpy as np
 
 from matching.reasons import as_json, phrase
 from matching.engine import Engine, Pairs
-from matching.model import (FORMAT, Assignment, Candidate, Instance, InstanceError, Need, Offer, Result, WeeklySlot,
-                            Window, parse_instance, parse_need, parse_offer)
+from matching.model import (FORMAT, FORMAT_V2, Assignment, Candidate, Instance, InstanceError, Need, Occurrence, Offer,
+                            Result, Session, WeeklySlot, Window, parse_instance, parse_need, parse_offer)
 
-__all__ = ["FORMAT", "Assignment", "Candidate", "Engine", "Instance", "InstanceError", "Need", "Offer", "Result",
-           "WeeklySlot", "Window", "parse_instance", "parse_need", "parse_offer", "solve", "solve_document", "to_document"]
+__all__ = ["FORMAT", "FORMAT_V2", "Assignment", "Candidate", "Engine", "Instance", "InstanceError", "Need", "Occurrence",
+           "Offer", "Result", "Session", "WeeklySlot", "Window", "parse_instance", "parse_need", "parse_offer", "solve",
+           "solve_document", "to_document"]
 
 
 def solve(instance: Instance) -> Result:
-    """Rank candidates for every need and choose the assignment maximising sum(units x score)."""
+    """Rank candidates for every need and choose the assignment maximising sum(units x score).
+
+    An instance in format 2, or with repeating needs or group offers, is solved as version 2:
+    stage A (one-off needs, standing candidates and sessions) then stage B (occurrences by date).
+    """
+    from matching.v2 import solve_v2, uses_v2
+
+    if uses_v2(instance):
+        return solve_v2(instance)
     engine = Engine(instance)
     pairs, units = engine.solve()
     return _result(engine, pairs, units)
 
 
 def solve_document(doc: dict) -> dict:
-    """Parse an input document, solve it, and return the output document."""
-    engine = Engine(parse_instance(doc))
+    """Parse an input document (version 1 or 2), solve it, and return the output document of its version."""
+    instance = parse_instance(doc)
+    if instance.format == FORMAT_V2:
+        from matching import v2
+
+        return v2.to_document(v2.plan(instance), reason_codes=doc.get("reason_codes") is True)
+    engine = Engine(instance)
     pairs, units = engine.solve()
     return to_document(engine, pairs, units, reason_codes=doc.get("reason_codes") is True)
 

@@ -3,7 +3,8 @@
 Each row runs in its own process so its peak memory (ru_maxrss) is its own. Wall time is the
 solve (engine build, candidates and assignment); parsing the JSON and building the output
 document are shown apart. Rows: `valley:N` and `national:N` (N needs x N offers) and `single:N`
-(one new post against N open offers, mean of many calls).
+(one new post against N open offers, mean of many calls). `valley2:N` and `national2:N` are the
+same instances with version 2's features added (`generate(..., v2=True)`), solved as version 2.
 """
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ def _generate(region: str, size: int, path: str) -> None:
     """Write the row's instance to `path` (run in its own process, so its memory is not counted)."""
     from matching.generate import generate
 
-    doc, _truth = generate(size, size, region="valley" if region == "single" else region, seed=11)
+    v2 = region.endswith("2")
+    doc, _truth = generate(size, size, region="valley" if region == "single" else region.rstrip("2"), seed=11, v2=v2)
     with open(path, "w") as f:
         json.dump(doc, f)
 
@@ -51,11 +53,21 @@ def _row(region: str, size: int, path: str) -> dict:
         return {"row": f"one new post vs {size:,} open offers", "solve_s": None, "need_ms": 1000 * t_need,
                 "offer_ms": 1000 * t_offer, "pairs": listed, "peak_mb": _peak_mb(), "parse_s": t_parse}
     t0 = time.perf_counter()
-    engine = Engine(instance)
-    pairs, units = engine.solve()
-    t_solve = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    out = to_document(engine, pairs, units)
+    if region.endswith("2"):
+        from matching import v2
+
+        solved = v2.plan(instance)
+        t_solve = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        out = v2.to_document(solved)
+        n_pairs = sum(len(c) for c in out["candidates"].values())
+    else:
+        engine = Engine(instance)
+        pairs, units = engine.solve()
+        t_solve = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        out = to_document(engine, pairs, units)
+        n_pairs = len(pairs.need)
     t_doc = time.perf_counter() - t0
     peak = _peak_mb()  # before the checker, which is not part of the engine
     matched = len({a["need"] for a in out["assignment"]})
@@ -66,7 +78,7 @@ def _row(region: str, size: int, path: str) -> dict:
             report = check(json.load(f), out, sample=100)
         checked = "OK" if report.ok else f"FAIL ({len(report.problems)})"
     return {"row": f"{region}, {size:,} x {size:,}", "solve_s": t_solve, "parse_s": t_parse, "doc_s": t_doc,
-            "peak_mb": peak, "pairs": len(pairs.need), "matched": f"{matched:,} / {with_candidates:,}", "check": checked}
+            "peak_mb": peak, "pairs": n_pairs, "matched": f"{matched:,} / {with_candidates:,}", "check": checked}
 
 
 def _peak_mb() -> float:

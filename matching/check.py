@@ -130,7 +130,15 @@ def lp_optimum(edges, quantity: dict, capacity: dict) -> float:
 
 
 def check(doc: dict, sol: dict, sample: int = 400, seed: int = 0, truth: dict | None = None) -> Report:
-    """Check a solution against its instance; `sample` needs are checked for recall (0 = all)."""
+    """Check a solution against its instance; `sample` needs are checked for recall (0 = all).
+
+    A version 2 instance is checked by matching/check_v2.py."""
+    if doc.get("format") == "mutual-aid-matching/2":
+        from matching.check_v2 import check_v2
+
+        report = check_v2(doc, sol, sample=sample, seed=seed)
+        _topic_figure(report, sol, truth)
+        return report
     rules, report = Rules(doc), Report()
     bad = report.problems.append
     top_k = int(doc.get("top_k", 10))
@@ -182,7 +190,7 @@ def check(doc: dict, sol: dict, sample: int = 400, seed: int = 0, truth: dict | 
         used_o[key[1]] = used_o.get(key[1], 0) + units
         total += units * listed[key]
     for nid, u in used_n.items():
-        if u > rules.needs[nid]["quantity"]:
+        if u > rules.needs[nid].get("quantity", 1):
             bad(f"need {nid} gets {u} > quantity")
     for oid, u in used_o.items():
         if u > rules.offers[oid]["capacity"]:
@@ -190,13 +198,17 @@ def check(doc: dict, sol: dict, sample: int = 400, seed: int = 0, truth: dict | 
     if abs(total - float(sol.get("objective", -1))) > 1e-6 * max(1.0, total):
         bad(f"objective {sol.get('objective')} but the assignment sums to {total:.6f}")
     best = lp_optimum([(n, o, s) for (n, o), s in listed.items()],
-                      {k: v["quantity"] for k, v in rules.needs.items()}, {k: v["capacity"] for k, v in rules.offers.items()})
+                      {k: v.get("quantity", 1) for k, v in rules.needs.items()}, {k: v["capacity"] for k, v in rules.offers.items()})
     gap = 0.0 if best <= 0 else (best - total) / best
     if gap > 1e-3:
         bad(f"objective {total:.4f} is {100 * gap:.2f}% below the LP optimum {best:.4f}")
     report.figures.update(needs=len(rules.needs), offers=len(rules.offers), listed_pairs=len(listed),
                           recall_short=f"{short}/{len(chosen)}", optimality_gap=f"{100 * gap:.3f}%")
+    _topic_figure(report, sol, truth)
+    return report
+
+
+def _topic_figure(report: Report, sol: dict, truth: dict | None) -> None:
     if truth:
         tops = [truth.get(n) == truth.get(c[0]["offer"]) for n, c in (sol.get("candidates") or {}).items() if c]
         report.figures["topic_match_top1"] = f"{100 * sum(tops) / max(len(tops), 1):.1f}%"
-    return report

@@ -13,38 +13,17 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
+from matching.geometry import R_KM, _arc_km, _chord, _xyz, haversine_km  # noqa: F401
 from matching.model import Candidate, Instance, Need, Offer
 from matching.text import TextModel, Vocabulary
 from matching.timeplan import FLEX_SECONDS, Availability, Horizon, epoch, expand_ranges, need_windows
 
-R_KM = 6371.0088
 TOL_KM = 1e-3
 POOL = 96          # nearest offers examined per need at first
 MAX_POOL = 6144    # past this, a need still short is checked against every offer within its reach
 CHUNK = 20_000     # needs per vectorised batch (bounds memory)
 WEIGHTS = {"text": 0.50, "distance": 0.20, "overlap": 0.08, "urgency": 0.10, "waiting": 0.05, "load": 0.07}
 from matching.reasons import URGENCY_WORDS, need_codes, phrase, place_time_codes, text_code  # noqa: E402,F401
-
-
-def _xyz(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
-    lat, lon = np.radians(lat_deg), np.radians(lon_deg)
-    return np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
-
-
-def _chord(km: float) -> float:
-    return 2.0 * np.sin(min(km / R_KM, np.pi) / 2.0) + 1e-9
-
-
-def _arc_km(chord: np.ndarray) -> np.ndarray:
-    """Great-circle distance from the straight-line chord between unit vectors (exact)."""
-    return 2 * R_KM * np.arcsin(np.minimum(chord / 2.0, 1.0))
-
-
-def haversine_km(lat1, lon1, lat2, lon2) -> np.ndarray:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(np.asarray(lon2) - lon1)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * R_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
 @dataclass
@@ -79,7 +58,7 @@ class Engine:
         self.top_k = instance.top_k
         self.now = epoch(instance.now)
         needs, offers = instance.needs, instance.offers
-        last_end = max((w.end_ts for n in needs for w in n.when), default=None)
+        last_end = max((w.end_ts for n in needs for w in (n.when or n.occurrences)), default=None)
         self.horizon = Horizon(instance.now, last_end)
         self.vocabulary = Vocabulary()
         self._owner_codes: dict[str, int] = {}
@@ -107,6 +86,7 @@ class Engine:
             self.o_text[oi] = inverse[len(ni):]
         self._trees: dict[str, cKDTree] = {}
         self._need_trees: dict[str, cKDTree] = {}
+        self._v2: tuple[bool, bool] | None = None
 
     # Tables -----------------------------------------------------------------------------------
 
@@ -161,6 +141,14 @@ class Engine:
 
         `d` may carry the pairs' great-circle distances already (from the KD-tree's chords).
         """
+        ni, oj, d = self._place(n, o, ni, oj, d)
+        overlap = self._overlap(n, ni, oj, avail, flex_best)
+        ok = overlap >= n["duration"][ni] - 1e-6
+        return self._score(n, o, ni[ok], oj[ok], d[ok], overlap[ok], text_a, ta, text_b, tb)
+
+    @staticmethod
+    def _place(n: dict, o: dict, ni: np.ndarray, oj: np.ndarray, d: np.ndarray | None = None):
+        """The pairs within both radii whose posts have different owners: (ni, oj, distance km)."""
         if d is None:
             d = haversine_km(n["lat"][ni], n["lon"][ni], o["lat"][oj], o["lon"][oj])
         ok = d <= o["radius"][oj] + TOL_KM
@@ -168,10 +156,11 @@ class Engine:
         ok &= np.isnan(mk) | (d <= mk + TOL_KM)
         no, oo = n["owner"][ni], o["owner"][oj]
         ok &= (no < 0) | (oo < 0) | (no != oo)
-        ni, oj, d = ni[ok], oj[ok], d[ok]
-        overlap = self._overlap(n, ni, oj, avail, flex_best)
-        ok = overlap >= n["duration"][ni] - 1e-6
-        ni, oj, d, overlap = ni[ok], oj[ok], d[ok], overlap[ok]
+        return ni[ok], oj[ok], d[ok]
+
+    @staticmethod
+    def _score(n: dict, o: dict, ni, oj, d, overlap, text_a, ta, text_b, tb) -> Pairs:
+        """The scores of feasible pairs, given their distances and overlaps (seconds)."""
         text = TextModel.pair_similarity(text_a, text_b, ta[ni], tb[oj])
         dur = n["duration"][ni]
         load = o["committed"][oj] / (o["committed"][oj] + o["cap"][oj])
@@ -283,9 +272,24 @@ class Engine:
 
     # One new post -----------------------------------------------------------------------------
 
+    def uses_v2(self) -> tuple[bool, bool]:
+        """(some need repeats, some offer has sessions): the version 2 features the instance uses."""
+        if self._v2 is None:
+            self._v2 = (any(n.occurrences for n in self.instance.needs), any(o.sessions for o in self.instance.offers))
+        return self._v2
+
     def candidates_for_need(self, need: Need, top_k: int | None = None) -> list[Candidate]:
-        """Ranked feasible offers for one new need, against the engine's offers (no rebuild)."""
+        """Ranked feasible offers for one new need, against the engine's offers (no rebuild).
+        Version 2 (a repeating need, or group offers with sessions): see matching/v2.py."""
         k = top_k or self.top_k
+        if need.occurrences or self.uses_v2()[1]:
+            from matching.v2 import candidates_for_need
+
+            return candidates_for_need(self, need, k)
+        return self.plain_candidates_for_need(need, k)
+
+    def plain_candidates_for_need(self, need: Need, k: int) -> list[Candidate]:
+        """Version 1's ranking of the offers for one need (offers with sessions never fit here)."""
         oi = self.cat_offers.get(need.category)
         if oi is None or not len(oi):
             return []
@@ -317,8 +321,17 @@ class Engine:
         return out
 
     def candidates_for_offer(self, offer: Offer, top_k: int | None = None) -> list[Candidate]:
-        """Ranked feasible needs for one new offer, against the engine's needs (no rebuild)."""
+        """Ranked feasible needs for one new offer, against the engine's needs (no rebuild).
+        Version 2 (a group offer, or repeating needs): see matching/v2.py."""
         k = top_k or self.top_k
+        if offer.sessions or self.uses_v2()[0]:
+            from matching.v2 import candidates_for_offer
+
+            return candidates_for_offer(self, offer, k)
+        return self.plain_candidates_for_offer(offer, k)
+
+    def plain_candidates_for_offer(self, offer: Offer, k: int) -> list[Candidate]:
+        """Version 1's ranking of the needs for one offer (a repeating need's windows are its occurrences)."""
         ni = self.cat_needs.get(offer.category)
         if ni is None or not len(ni):
             return []
@@ -362,7 +375,9 @@ class Engine:
 
     @staticmethod
     def place_time_codes(need: Need, offer: Offer, distance_km: float, overlap_s: int) -> list[tuple]:
-        return place_time_codes(bool(need.when), bool(offer.when or offer.weekly), distance_km, overlap_s)
+        """The place and time reason codes of a pair (a repeating need has requested times; a group offer has times)."""
+        return place_time_codes(bool(need.when or need.occurrences), bool(offer.when or offer.weekly or offer.sessions),
+                                distance_km, overlap_s)
 
     @staticmethod
     def place_time_reasons(need: Need, offer: Offer, distance_km: float, overlap_s: int) -> list[str]:

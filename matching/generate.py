@@ -3,7 +3,10 @@
 `valley`: the St. Croix Valley, dense, most posts within reach of each other.
 `national`: posts around US metro areas, sparse between metros, dense inside them.
 Each post carries a hidden topic (returned as `truth`) to judge whether the text scoring ranks
-same-topic offers first.
+same-topic offers first. With `v2=True` the same instance is then given version 2's features (from
+a random stream of its own, so version 1 instances are unchanged): some needs repeat (weekday
+commutes with or without a return leg, weekly appointments and groups), some ride offers become
+weekday commuters, and some skills and peer-support offers become group offers with sessions.
 """
 from __future__ import annotations
 
@@ -86,8 +89,9 @@ def _jitter(rng, lat, lon, km):
             round(lon + d * math.sin(theta) / (111.2 * math.cos(math.radians(lat))), 5))
 
 
-def generate(n_needs: int, n_offers: int, region: str = "valley", seed: int = 1, now: str | None = None):
-    """Return (instance document, truth {post id: "category/topic"})."""
+def generate(n_needs: int, n_offers: int, region: str = "valley", seed: int = 1, now: str | None = None,
+             v2: bool = False):
+    """Return (instance document, truth {post id: "category/topic"}); `v2`: a version 2 instance."""
     rng = random.Random(seed)
     zone = ZoneInfo(TZ)
     base = datetime.fromisoformat(now).replace(tzinfo=zone) if now else datetime(2026, 12, 1, 8, 0, tzinfo=zone)
@@ -152,4 +156,58 @@ def generate(n_needs: int, n_offers: int, region: str = "valley", seed: int = 1,
                        "capacity": cap, "when": when, "weekly": weekly, "tz": TZ})
         truth[f"o{i}"] = f"{cat}/{topic}"
     doc = {"format": "mutual-aid-matching/1", "now": iso(base), "top_k": 10, "needs": needs, "offers": offers}
+    if v2:
+        add_v2(doc, truth, random.Random(seed * 7919 + 17), base)
     return doc, truth
+
+
+def add_v2(doc: dict, truth: dict, rng: random.Random, base: datetime) -> None:
+    """Turn a version 1 instance into a version 2 one in place: repeating needs (about 5%), weekday
+    commuters (about 8% of ride offers) and group offers (about 20% of skills and peer-support offers)."""
+    zone = base.tzinfo
+    doc["format"] = "mutual-aid-matching/2"
+    monday = (base + timedelta(days=(7 - base.weekday()) % 7 or 7)).date()
+
+    def at(day, minutes):
+        """Local time `minutes` after midnight of `day`."""
+        return datetime(day.year, day.month, day.day, minutes // 60, minutes % 60, tzinfo=zone)
+
+    def span(oid, start, minutes):
+        """An {id, start, end} object `minutes` long."""
+        return {"id": oid, "start": start.isoformat(timespec="minutes"),
+                "end": (start + timedelta(minutes=minutes)).isoformat(timespec="minutes")}
+
+    for n in doc["needs"]:
+        if rng.random() >= 0.05 or n["category"] == "emergency_funds":
+            continue
+        occ = []
+        if n["category"] == "rides" and rng.random() < 0.6:  # a weekday commute, maybe with the way back
+            n["duration_min"], clock, back = 30, rng.choice([450, 480]), rng.random() < 0.4
+            for d in range(7 * rng.choice([2, 3, 4])):
+                day = monday + timedelta(days=d)
+                if day.weekday() < 5:
+                    occ.append(span(f"{day}/out", at(day, clock), 45))
+                    if back:
+                        occ.append(dict(span(f"{day}/return", at(day, 1020), 45), leg="return"))
+        else:  # weekly, same day and hour
+            n["duration_min"] = min(n["duration_min"], 120)
+            first, clock = monday + timedelta(days=rng.randrange(7)), rng.choice([540, 600, 840, 1080])
+            for w in range(rng.choice([4, 6, 8])):
+                day = first + timedelta(days=7 * w)
+                occ.append(span(str(day), at(day, clock), 120))
+        n.pop("when", None)
+        n["occurrences"] = occ
+    for o in doc["offers"]:
+        if o["category"] == "rides" and rng.random() < 0.12:  # a commuter: every weekday or some, maybe evenings too
+            days = DAYS[:5] if rng.random() < 0.3 else sorted(rng.sample(DAYS[:5], rng.choice([2, 3])), key=DAYS.index)
+            evening = rng.random() < 0.5
+            o["when"], o["weekly"] = [], [{"day": d, "start": start, "end": end} for d in days
+                                          for start, end in [("06:30", "09:00")] + ([("16:30", "18:30")] if evening else [])]
+        elif not o["when"] and not o["weekly"] and rng.random() < 0.9:  # few offers free at any time
+            o["weekly"] = [{"day": d, "start": f"{h:02d}:00", "end": f"{h + rng.choice([3, 5]):02d}:00"}
+                           for d in rng.sample(DAYS, rng.choice([2, 3, 4])) for h in [rng.choice([7, 9, 13])]]
+        elif o["category"] in ("skills", "peer_support") and rng.random() < 0.2:
+            o["when"], o["weekly"] = [], []
+            o["sessions"] = [dict(span(f"s{i}", at(base.date() + timedelta(days=rng.randint(0, 20)),
+                                                      rng.choice([600, 840, 1080])), rng.choice([60, 90, 120])),
+                                  places=rng.choice([3, 6, 8, 12])) for i in range(rng.choice([1, 2, 3, 4]))]

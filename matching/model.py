@@ -1,4 +1,9 @@
-"""The engine's data: frozen dataclasses for the mutual-aid-matching/1 format, parsed and checked."""
+"""The engine's data: frozen dataclasses for the mutual-aid-matching/1 and /2 formats, parsed and checked.
+
+Version 2's additions (a need's `occurrences`, an offer's `sessions`, and the optional output fields
+of candidates and assignments) default to "absent", so version 1 objects and documents are unchanged;
+their parsing and output live in matching/model_v2.py. The format is specified in docs/matching-format.md.
+"""
 from __future__ import annotations
 
 import math
@@ -8,6 +13,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 FORMAT = "mutual-aid-matching/1"
+FORMAT_V2 = "mutual-aid-matching/2"
+FORMATS = (FORMAT, FORMAT_V2)
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -40,7 +47,49 @@ class WeeklySlot:
 
 
 @dataclass(frozen=True)
+class Occurrence:
+    """One dated instance of a repeating need (version 2): like a window in which the help must fit.
+
+    `leg` is "out" or "return" (a ride's way back); both kinds are matched alike.
+    """
+
+    id: str
+    start: datetime
+    end: datetime
+    leg: str = "out"
+    start_ts: int = field(init=False, repr=False, compare=False)
+    end_ts: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "start_ts", int(self.start.timestamp()))
+        object.__setattr__(self, "end_ts", int(self.end.timestamp()))
+
+    @property
+    def date(self) -> str:
+        """The calendar date of `start` in its own UTC offset (stage B groups occurrences by it)."""
+        return self.start.date().isoformat()
+
+
+@dataclass(frozen=True)
+class Session:
+    """A fixed meeting of a group offer (version 2): a need joins it with `quantity` of its `places`."""
+
+    id: str
+    start: datetime
+    end: datetime
+    places: int
+    start_ts: int = field(init=False, repr=False, compare=False)
+    end_ts: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "start_ts", int(self.start.timestamp()))
+        object.__setattr__(self, "end_ts", int(self.end.timestamp()))
+
+
+@dataclass(frozen=True)
 class Need:
+    """A need: version 1's fields (windows in `when`, or flexible), or version 2's repeating need (`occurrences`)."""
+
     id: str
     category: str
     title: str
@@ -54,10 +103,13 @@ class Need:
     posted: datetime | None = None
     when: tuple[Window, ...] = ()
     duration_min: float = 60.0
+    occurrences: tuple[Occurrence, ...] = ()  # version 2: a repeating need (then `when` is empty)
 
 
 @dataclass(frozen=True)
 class Offer:
+    """An offer: free at its windows and weekly slots (any time without them), or a group offer (`sessions`)."""
+
     id: str
     category: str
     title: str
@@ -71,14 +123,18 @@ class Offer:
     weekly: tuple[WeeklySlot, ...] = ()
     tz: str = "UTC"
     committed: int = 0  # units already promised elsewhere (how loaded the offer is)
+    sessions: tuple[Session, ...] = ()  # version 2: a group offer met only at these (no when/weekly)
 
 
 @dataclass(frozen=True)
 class Instance:
+    """The open posts at `now`, and how many candidates each need lists."""
+
     now: datetime
     needs: tuple[Need, ...]
     offers: tuple[Offer, ...]
     top_k: int = 10
+    format: str = FORMAT  # a Python-built instance with occurrences or sessions is solved as version 2 anyway
 
 
 @dataclass(frozen=True)
@@ -94,24 +150,47 @@ class Candidate:
     # The same reasons as codes with their values (matching/reasons.py), for wording them in the
     # reader's language and units; optional in the output document ("reason_codes": true).
     reason_codes: tuple[tuple, ...] = field(default=())
+    # Version 2. A repeating need's candidate: standing (serves every future occurrence) and the
+    # occurrence ids it can serve; None/() for a one-off need. A group offer's candidate: the session
+    # shown (the earliest that fits) and every session that fits, by start.
+    standing: bool | None = None
+    covers: tuple[str, ...] = ()
+    session: str | None = None
+    sessions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Assignment:
+    """Units of a need given by an offer, at the pair's score."""
+
     need: str
     offer: str
     units: int
     score: float
+    # Version 2: a standing assignment (every future occurrence of a repeating need); or one
+    # occurrence of it (stage B), with the same-helper bonus it earned; or a session of a group offer.
+    standing: bool = False
+    occurrence: str | None = None
+    session: str | None = None
+    bonus: float = 0.0
 
 
 @dataclass(frozen=True)
 class Result:
+    """Candidates per need (input order), the assignment and its objective."""
+
     candidates: dict[str, tuple[Candidate, ...]]
     assignment: tuple[Assignment, ...]
     objective: float
+    date_objectives: dict[str, float] = field(default_factory=dict)  # version 2: stage B, per date
+    format: str = FORMAT
 
     def to_dict(self) -> dict:
         """The output document of the format (key order fixed, so output is byte-stable)."""
+        if self.format != FORMAT:
+            from matching.model_v2 import result_to_dict
+
+            return result_to_dict(self)
         return {
             "format": FORMAT,
             "candidates": {
@@ -213,6 +292,7 @@ def _owner(value, where: str) -> str | None:
 
 
 def parse_need(d: dict, i: int = 0) -> Need:
+    """A version 1 need from its JSON object (`i`: its place in `needs`, for messages)."""
     if not isinstance(d, dict):
         _fail(f"needs[{i}]", "must be an object")
     nid = d.get("id")
@@ -237,6 +317,7 @@ def parse_need(d: dict, i: int = 0) -> Need:
 
 
 def parse_offer(d: dict, i: int = 0) -> Offer:
+    """A version 1 offer from its JSON object (`i`: its place in `offers`, for messages)."""
     if not isinstance(d, dict):
         _fail(f"offers[{i}]", "must be an object")
     oid = d.get("id")
@@ -261,11 +342,20 @@ def parse_offer(d: dict, i: int = 0) -> Offer:
 
 
 def parse_instance(doc) -> Instance:
-    """Check and convert a parsed JSON document; raises InstanceError naming the post and field."""
+    """Check and convert a parsed JSON document (version 1 or 2); raises InstanceError naming the post and field."""
     if not isinstance(doc, dict):
         raise InstanceError("the instance must be a JSON object")
-    if doc.get("format") != FORMAT:
-        raise InstanceError(f"'format' must be {FORMAT!r}, got {doc.get('format')!r}")
+    if doc.get("format") not in FORMATS:
+        raise InstanceError(f"'format' must be {FORMAT!r} or {FORMAT_V2!r}, got {doc.get('format')!r}")
+    if doc["format"] == FORMAT_V2:
+        from matching.model_v2 import parse_need_v2, parse_offer_v2
+
+        return parse_posts(doc, parse_need_v2, parse_offer_v2, FORMAT_V2)
+    return parse_posts(doc, parse_need, parse_offer, FORMAT)
+
+
+def parse_posts(doc: dict, need_parser, offer_parser, fmt: str) -> Instance:
+    """The instance's fields and posts, each post read by the given version's parser."""
     now = _time(doc.get("now"), "instance", "now")
     top_k = doc.get("top_k", 10)
     if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
@@ -273,12 +363,12 @@ def parse_instance(doc) -> Instance:
     raw_needs, raw_offers = doc.get("needs"), doc.get("offers")
     if not isinstance(raw_needs, list) or not isinstance(raw_offers, list):
         raise InstanceError("instance: 'needs' and 'offers' must be lists")
-    needs = tuple(parse_need(d, i) for i, d in enumerate(raw_needs))
-    offers = tuple(parse_offer(d, i) for i, d in enumerate(raw_offers))
+    needs = tuple(need_parser(d, i) for i, d in enumerate(raw_needs))
+    offers = tuple(offer_parser(d, i) for i, d in enumerate(raw_offers))
     for kind, items in (("need", needs), ("offer", offers)):
         seen = set()
         for item in items:
             if item.id in seen:
                 raise InstanceError(f"{kind} {item.id!r}: 'id' is used twice")
             seen.add(item.id)
-    return Instance(now=now, needs=needs, offers=offers, top_k=top_k)
+    return Instance(now=now, needs=needs, offers=offers, top_k=top_k, format=fmt)

@@ -144,10 +144,15 @@ class Availability:
 
     @classmethod
     def build(cls, offers, horizon: Horizon, base: int = 0) -> "Availability":
-        """From Offer objects; an offer with no windows and no weekly slots is available at any time."""
+        """From Offer objects; an offer with no windows and no weekly slots is available at any time.
+
+        A group offer (version 2 sessions) is never available this way: it is met only at its sessions.
+        """
         owners, starts, ends = [], [], []
         always_start, always_end = horizon.now - 86400, horizon.end + 86400
         for j, offer in enumerate(offers, start=base):
+            if offer.sessions:
+                continue
             if not offer.when and not offer.weekly:
                 owners.append(j), starts.append(always_start), ends.append(always_end)
                 continue
@@ -159,7 +164,7 @@ class Availability:
                 for s, e in horizon.weekly(offer.tz, slot.day, slot.start_min, slot.end_min):
                     if e > horizon.now:
                         owners.append(j), starts.append(s), ends.append(e)
-        always = np.array([not o.when and not o.weekly for o in offers], dtype=bool)
+        always = np.array([not o.when and not o.weekly and not o.sessions for o in offers], dtype=bool)
         return cls(np.asarray(owners, dtype=np.int64), np.asarray(starts, dtype=np.int64),
                    np.asarray(ends, dtype=np.int64), base + len(offers), origin=horizon.now, until=horizon.end,
                    always=np.concatenate([np.zeros(base, dtype=bool), always]))
@@ -217,13 +222,15 @@ def need_windows(needs, now: int):
     """Flatten needs' windows to arrays (need index, start, end), clipped to after `now`.
 
     A need with no windows is flexible: one window [now, now + 14 days], flagged in `flexible`.
+    A repeating need's windows are its occurrences (version 2).
     """
     idx, starts, ends, flexible = [], [], [], np.zeros(len(needs), dtype=bool)
     for i, need in enumerate(needs):
-        if not need.when:
+        spans = need.when or need.occurrences
+        if not spans:
             flexible[i] = True
             continue
-        for w in need.when:
+        for w in spans:
             s, e = max(w.start_ts, now), w.end_ts
             if e > s:
                 idx.append(i), starts.append(s), ends.append(e)
