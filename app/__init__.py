@@ -150,14 +150,18 @@ def register_blueprints(app: Flask) -> None:
     from app.account.views import bp as account_bp
     from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
+    from app.calendar.views import bp as calendar_bp
     from app.coord.views import bp as coord_bp
     from app.fund.views import bp as fund_bp
+    from app.groups.views import bp as groups_bp
     from app.main.views import bp as main_bp
     from app.matches.views import bp as matches_bp
+    from app.occurrences.views import bp as occurrences_bp
     from app.ops.views import bp as ops_bp
     from app.posts.views import bp as posts_bp
 
-    for bp in (main_bp, auth_bp, account_bp, posts_bp, matches_bp, coord_bp, fund_bp, admin_bp, ops_bp):
+    for bp in (main_bp, auth_bp, account_bp, posts_bp, matches_bp, coord_bp, fund_bp, admin_bp, ops_bp,
+               occurrences_bp, groups_bp, calendar_bp):
         app.register_blueprint(bp)
     from app.web import require_login_unless_public
 

@@ -76,6 +76,7 @@ DATE_PATTERNS = {
     "%a %b %-d, %-I:%M %p": _l("EEE MMM d, h:mm a"),
     "%A, %B %-d at %-I:%M %p": _l("EEEE, MMMM d 'at' h:mm a"),
     "%A, %B %-d": _l("EEEE, MMMM d"),
+    "%a %b %-d": _l("EEE MMM d"),
     "%b %-d": _l("MMM d"),
     "%b %-d, %Y": _l("MMM d, y"),
     "%B %Y": _l("MMMM y"),

@@ -79,7 +79,7 @@ def send_digests() -> dict:
 
 def match_tick() -> dict:
     from app.jobs.runner import checkpoint
-    from app.services import followup, matches, proposals
+    from app.services import followup, matches, occurrences, proposals
     from app.services.posts import refresh_urgency_keys
 
     link = lambda m: external("matches.detail", match_id=m.id)  # noqa: E731
@@ -88,7 +88,7 @@ def match_tick() -> dict:
     proposed = proposals.propose_missing()
     checkpoint("match-tick:proposed")
     expired = matches.expire_unanswered()
-    reminded = followup.send_reminders(link)
+    reminded = followup.send_reminders(link) + occurrences.send_reminders(link)
     asked = followup.send_followups(link, outcome)
     return {"proposed": proposed, "reopened": expired, "reminded": reminded, "asked": asked, **_mail()}
 
@@ -111,6 +111,16 @@ def match_run(progress=None) -> dict:
             "replaced": report.cancelled, "unmet": report.unmet}
 
 
+def group_sessions() -> dict:
+    from app.jobs.runner import checkpoint
+    from app.services import groups_reminders, groups_schedule
+
+    link = lambda s: external("groups.session", session_id=s.id)  # noqa: E731
+    added = groups_schedule.extend_all()
+    checkpoint("sessions:scheduled")
+    return {"sessions_added": added, **groups_reminders.send_reminders(link), **_mail()}
+
+
 def housekeeping() -> dict:
     from app.jobs.runner import prune_runs
 
@@ -127,6 +137,7 @@ JOBS: tuple[Job, ...] = (
     Job("digests", "Digests of new requests", "hour", send_digests, at_minute=0),
     Job("match-tick", "Proposals for posts left without, unanswered matches, reminders, follow-ups",
         "hour", match_tick, at_minute=5),
+    Job("sessions", "Group sessions: schedule ahead, reminders", "hour", group_sessions, at_minute=10),
     Job("posts-expire", "Close expired posts and warn owners", "day", expire_posts, at_hour=3),
     Job("match-run", "Nightly re-match of every open post", "day", match_run, at_hour=2),
     Job("housekeeping", "Forget job runs older than 30 days", "day", housekeeping, at_hour=4),

@@ -8,6 +8,7 @@ from app.services import Conflict, NotAllowed, ServiceError
 from app.services import disclosure
 from app.services import matches as match_service
 from app.services import followup
+from app.services import occurrences as occurrence_service
 from app.web import form_error, public
 
 bp = Blueprint("matches", __name__, url_prefix="/matches")
@@ -36,7 +37,11 @@ def detail(match_id: int):
     match = _visible(match_id)
     cards = disclosure.contact_cards(current_user, match)
     return render_template("matches/detail.html", match=match, cards=cards, side=disclosure.side_of(current_user, match),
-                           answer_form=AnswerForm(), outcome_form=OutcomeForm())
+                           answer_form=AnswerForm(), outcome_form=OutcomeForm(), occurrence_rows=_dates(match))
+
+
+def _dates(match) -> list:
+    return occurrence_service.rows_for(current_user, match.need, match) if match.need.repeats else []
 
 
 @bp.route("/<int:match_id>/answer", methods=["POST"])
@@ -72,7 +77,7 @@ def outcome(match_id: int):
             flash(_("Thank you for letting us know."), "success")
             return redirect(url_for("matches.detail", match_id=match_id))
     return render_template("matches/detail.html", match=match, cards={}, side=disclosure.side_of(current_user, match),
-                           answer_form=AnswerForm(), outcome_form=form), 422
+                           answer_form=AnswerForm(), outcome_form=form, occurrence_rows=_dates(match)), 422
 
 
 @bp.route("/outcome/<token>", methods=["GET", "POST"])

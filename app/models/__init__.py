@@ -1,13 +1,17 @@
 """ORM models, one module per aggregate."""
 from app.models.audit import AuditEntry
 from app.models.fund import (FundApproval, FundLock, FundRequest, LedgerEntry, LedgerTransaction, Pledge)
+from app.models.groups import (CalendarFeed, GroupSession, SeriesMember, SessionFeedback, SessionSeat,
+                               SessionSeries)
 from app.models.mail import Digest, DigestSubscription, OutboxEmail
 from app.models.matches import CaseNote, Match, Suggestion
 from app.models.ops import JobRun
 from app.models.posts import Post, PostWindow, WeeklySlot
+from app.models.repeat import NeedOccurrence
 from app.models.search import PostTerm
 from app.models.users import User
 
-__all__ = ["AuditEntry", "CaseNote", "FundApproval", "FundLock", "FundRequest", "LedgerEntry", "LedgerTransaction",
-           "Pledge", "Digest", "DigestSubscription", "JobRun", "Match", "OutboxEmail", "Post", "PostTerm", "PostWindow",
-           "Suggestion", "User", "WeeklySlot"]
+__all__ = ["AuditEntry", "CalendarFeed", "CaseNote", "FundApproval", "FundLock", "FundRequest", "LedgerEntry", "LedgerTransaction",
+           "Pledge", "Digest", "DigestSubscription", "JobRun", "Match", "NeedOccurrence", "OutboxEmail", "Post", "PostTerm", "PostWindow",
+           "Suggestion", "User", "WeeklySlot",
+           "GroupSession", "SeriesMember", "SessionFeedback", "SessionSeat", "SessionSeries"]

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from flask_babel import lazy_gettext as _l
@@ -61,6 +61,9 @@ class Match(db.Model):
     overlap_min: Mapped[int | None]
     scheduled_at: Mapped[datetime | None]  # naive UTC: when the help happens, if dated
     note: Mapped[str | None] = mapped_column(Text)  # the helper's note ("I can help")
+    # For a need that repeats: True when this helper takes every occurrence (a standing match);
+    # False for a match that covers some of them (app/models/repeat.py links each occurrence).
+    standing: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

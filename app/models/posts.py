@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, case
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, case, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
@@ -146,6 +146,13 @@ class Post(db.Model):
     destination_kind: Mapped[str | None] = mapped_column(String(20))
     appointment_at: Mapped[datetime | None]
     return_trip: Mapped[bool] = mapped_column(default=False)
+    # Help that repeats (app/models/repeat.py): the rule as RFC 5545 text ("DTSTART:...\nRRULE:...",
+    # local wall-clock times), the return pickup (local minutes after midnight; NULL: within a few
+    # hours after the appointment), and whether the need is matched occurrence by occurrence (it
+    # repeats, or it is a ride with a return leg).
+    repeat_rule: Mapped[str | None] = mapped_column(Text)
+    return_min: Mapped[int | None]
+    repeats: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Emergency funds (needs): the amount is `quantity` dollars
     fund_purpose: Mapped[str | None] = mapped_column(String(12))
 
@@ -165,6 +172,9 @@ class Post(db.Model):
     weekly_slots: Mapped[list["WeeklySlot"]] = relationship(
         back_populates="post", cascade="all, delete-orphan", order_by="(WeeklySlot.day, WeeklySlot.start_min)"
     )
+    occurrences: Mapped[list["NeedOccurrence"]] = relationship(  # noqa: F821
+        cascade="all, delete-orphan", passive_deletes=True, order_by="(NeedOccurrence.starts_at, NeedOccurrence.leg)",
+        overlaps="need", lazy="select")
     # The words search looks up (app/models/search.py), rewritten whenever the post is saved.
     terms: Mapped[list["PostTerm"]] = relationship(cascade="all, delete-orphan", passive_deletes=True)  # noqa: F821
 

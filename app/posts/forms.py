@@ -2,12 +2,15 @@ from datetime import datetime
 
 from flask_babel import format_decimal, gettext as _, lazy_gettext as _l, lazy_ngettext
 from flask_babel.speaklater import LazyString
-from wtforms import BooleanField, FieldList, FormField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import (BooleanField, FieldList, FormField, SelectField, SelectMultipleField, StringField, TextAreaField,
+                     TimeField)
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from app.forms import BaseForm, BoundedDateField, FiniteDecimalField, PlainForm, WholeNumberField
 from app.models.posts import DAY_LABELS, POST_CATEGORIES, DESTINATION_KINDS, FUND_PURPOSES, OFFER_FORMATS, URGENCIES
 from app.services.posts import MAX_DETAILS, PostInput
+from app.services.repeat import RepeatInput, repeat_input_of
 from app.validators import KnownZip
 
 DURATIONS = [(30, _l("30 minutes")), (60, _l("1 hour")), (90, _l("1½ hours")), (120, _l("2 hours")), (180, _l("3 hours")),
@@ -73,6 +76,14 @@ class PostForm(BaseForm):
     appointment_day = BoundedDateField(_l("Appointment date"), validators=[Optional()])
     appointment_time = TimeField(_l("Appointment time"), validators=[Optional()])
     return_trip = BooleanField(_l("I also need a ride back"))
+    return_time = TimeField(_l("Pick me up again at"), validators=[Optional()],
+                            description=_l("Leave it empty if you don't know yet: we'll look for a driver free for three hours after the appointment."))
+    # Needs that repeat: weekly on chosen days, at the time of the first date (app/services/repeat.py).
+    # The service checks the days, so that a made-up value gets a sentence, not a crash.
+    repeat_days = SelectMultipleField(_l("Repeat every week on"), choices=[(str(i), d) for i, d in enumerate(DAY_LABELS)],
+                                      validate_choice=False, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    repeat_until = BoundedDateField(_l("Until"), validators=[Optional()])
+    repeat_count = WholeNumberField(_l("Or this many times"), validators=[Optional(), NumberRange(2, 100, _l("Enter a whole number from 2 to 100."))])
     # Emergency funds
     fund_purpose = SelectField(_l("What it's for"), choices=[("", _l("Choose one"))] + list(FUND_PURPOSES.items()),
                                validate_choice=False)  # the service checks it, for fund needs only
@@ -103,8 +114,13 @@ class PostForm(BaseForm):
             offer_format=self.offer_format.data or None, pickup_area=self.pickup_area.data,
             destination_kind=self.destination_kind.data or None, appointment_at=appointment,
             return_trip=bool(self.return_trip.data), fund_purpose=self.fund_purpose.data or None,
-            windows=windows, weekly=weekly,
+            windows=windows, weekly=weekly, repeat=self._repeat(), return_time=self.return_time.data,
         )
+
+    def _repeat(self) -> RepeatInput | None:
+        days = [int(d) if d in "0123456" and len(d) == 1 else -1 for d in (self.repeat_days.data or [])]
+        rep = RepeatInput(days=days, until=self.repeat_until.data, count=self.repeat_count.data)
+        return rep if rep.wanted else None
 
     def fill_from(self, post, zone) -> None:
         """Pre-fill the edit form from a saved post (times shown in the community's zone)."""
@@ -116,6 +132,10 @@ class PostForm(BaseForm):
         self.radius_miles.data = post.radius_miles
         self.destination_kind.data = post.destination_kind or ""
         self.fund_purpose.data = post.fund_purpose or ""
+        rep, self.return_time.data = repeat_input_of(post)
+        if rep is not None:
+            self.repeat_days.data = [str(d) for d in rep.days]
+            self.repeat_until.data, self.repeat_count.data = rep.until, rep.count
         if post.appointment_at:
             local = utc_to_local(post.appointment_at, zone)
             self.appointment_day.data, self.appointment_time.data = local.date(), local.time()

@@ -12,20 +12,13 @@ from app.services import matches as match_service
 from app.services import match_queue
 from app.services import browse as browse_service
 from app.services import posts as post_service
+from app.services import occurrences as occurrence_service
+from app.services import repeat as repeat_service
 from app.timeutil import community_zone
 from app.web import form_error, public, safe_next
 
 bp = Blueprint("posts", __name__)
 
-
-def _viewer_origin(near_zip: str | None = None) -> tuple[float, float] | None:
-    if near_zip:
-        place = geo.lookup_zip(near_zip)
-        if place:
-            return geo.coarse_cell(place.lat, place.lon)
-    if current_user.is_authenticated and current_user.lat is not None:
-        return geo.coarse_cell(current_user.lat, current_user.lon)
-    return None
 
 
 @bp.route("/browse")
@@ -34,7 +27,7 @@ def browse():
     form = BrowseForm(request.args)
     form.validate()  # each filter below is used only if its own field is valid
     ok = lambda field: field.data not in (None, "") and not field.errors  # noqa: E731
-    origin = _viewer_origin(form.near.data.strip() if ok(form.near) else None)
+    origin = geo.viewer_origin(current_user, form.near.data.strip() if ok(form.near) else None)
     filters = browse_service.BrowseFilters(
         kind=form.kind.data if form.kind.data in ("need", "offer") else "need",
         category=form.category.data if ok(form.category) else None,
@@ -69,9 +62,11 @@ def detail(post_id: int):
     manager = current_user.is_authenticated and post_service.can_manage(current_user, post)
     if not post.is_open and not manager:
         abort(404)
-    distance = browse_service.public_distance(post, _viewer_origin())
+    distance = browse_service.public_distance(post, geo.viewer_origin(current_user))
+    rows = occurrence_service.rows_for(current_user, post) if manager and post.repeats else []
     return render_template("posts/detail.html", post=post, manager=manager, distance=distance,
                            is_owner=current_user.is_authenticated and post.owner_id == current_user.id,
+                           occurrence_rows=rows, repeat_text=repeat_service.describe(post),
                            **_help_context(post, manager))
 
 
@@ -114,7 +109,7 @@ def help_(post_id: int):
                   "success")
             return redirect(url_for("posts.detail", post_id=post.id))
     return render_template("posts/detail.html", post=post, manager=manager,
-                           distance=browse_service.public_distance(post, _viewer_origin()),
+                           distance=browse_service.public_distance(post, geo.viewer_origin(current_user)),
                            is_owner=post.owner_id == current_user.id, **context), 422
 
 

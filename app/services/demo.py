@@ -144,6 +144,9 @@ def seed(seed_value: int = 7) -> tuple[list[tuple[str, str, str]], bool]:
                              pickup_area="Near downtown" if category == "rides" else None),
             created_by=coordinator if owner is resident else None, age_days=rng.randint(0, 14))
         count += 1
+    from app.services import demo_repeat
+
+    demo_repeat.seed(add, today, resident, login_resident, members[1], coordinator)
     db.session.commit()
     # The engine proposes over the whole community, as the nightly `flask match run` does; the
     # coordinator then has a queue to review, and two approvals show the rest of the flow.
@@ -157,6 +160,9 @@ def seed(seed_value: int = 7) -> tuple[list[tuple[str, str, str]], bool]:
             matches.approve(coordinator, match.match.id, lambda m: f"{current_app.config['BASE_URL']}/matches/{m.id}")
     _seed_fund(rng, coordinator, accounts.find_by_email(f"coordinator2@{DEMO_DOMAIN}"),
                accounts.find_by_email(f"admin@{DEMO_DOMAIN}"), members, resident)
+    from app.services import demo_groups  # a weekly peer group and a monthly workshop, with members in them
+
+    demo_groups.seed(members, accounts.find_by_email(f"neighbor@{DEMO_DOMAIN}"), login_resident)
     analyze()
     _logins_file().write_text("".join(f"{r}\t{e}\t{p}\n" for r, e, p in logins))
     _logins_file().chmod(0o600)

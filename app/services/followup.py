@@ -9,13 +9,17 @@ from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Match, User
+from app.models import Match, Post, User
 from app.models.matches import ACTIVE
 from app.services import Conflict, FieldError, NotAllowed, ServiceError, audit
 from app.services.disclosure import involved, side_of
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
+# Matches of a need that repeats are followed up occurrence by occurrence (app/services/occurrences.py).
+def _one_off():
+    return Match.need.has(Post.repeats.is_(False))
+
 from app.services.match_notices import notify_both, outcome_serializer
 from app.services.matches import MAX_NOTE, _move, _release, get_match
 from app.services.proposals import propose_for_need
@@ -53,6 +57,8 @@ def record_outcome(actor: User, match_id: int, happened: bool, feedback: str = "
         raise Conflict(_("Thanks, this was already answered."))
     if match.status != "accepted":
         raise Conflict(_("This match is %(state)s; it can't be closed now.", state=str(match.state_label).lower()))
+    if match.need.repeats:
+        raise Conflict(_("This help has several dates: say how each one went in the list of dates."))
     values = {f"{side}_feedback": feedback or None} if side else {}
     if happened:
         _move(match, "completed", outcome_by_id=actor.id, closed_at=utcnow(), **values)
@@ -78,7 +84,7 @@ def record_outcome(actor: User, match_id: int, happened: bool, feedback: str = "
 def send_reminders(link_for, now: datetime | None = None) -> int:
     """The day before a confirmed ride or workshop, remind both people (once)."""
     now = now or utcnow()
-    due = db.session.scalars(select(Match).where(Match.status == "accepted", Match.reminded_at.is_(None),
+    due = db.session.scalars(select(Match).where(Match.status == "accepted", Match.reminded_at.is_(None), _one_off(),
                                                  Match.scheduled_at > now, Match.scheduled_at <= now + timedelta(hours=36))).all()
     for match in due:
         match.reminded_at = now
@@ -92,7 +98,8 @@ def send_followups(link_for, outcome_link_for, now: datetime | None = None) -> i
     people whether it happened, with a signed link."""
     now = now or utcnow()
     wait = timedelta(days=current_app.config["MATCH_FOLLOWUP_DAYS"])
-    candidates = db.session.scalars(select(Match).where(Match.status == "accepted", Match.followup_sent_at.is_(None))).all()
+    candidates = db.session.scalars(select(Match).where(Match.status == "accepted", Match.followup_sent_at.is_(None),
+                                                        _one_off())).all()
     sent = 0
     for match in candidates:
         when = match.scheduled_at + timedelta(hours=2) if match.scheduled_at else (match.decided_at or match.created_at) + wait

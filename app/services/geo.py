@@ -115,3 +115,15 @@ def distance_bucket(miles: float):
         if miles < limit:
             return label
     return OVER
+
+
+def viewer_origin(user, near_zip: str | None = None) -> tuple[float, float] | None:
+    """Where distances on a public page are measured from: the ZIP typed in the filter, else the
+    member's own ZIP (its ~1 km cell, as every public distance is), else nowhere."""
+    if near_zip:
+        place = lookup_zip(near_zip)
+        if place:
+            return coarse_cell(place.lat, place.lon)
+    if getattr(user, "is_authenticated", False) and user.lat is not None:
+        return coarse_cell(user.lat, user.lon)
+    return None

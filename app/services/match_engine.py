@@ -53,6 +53,8 @@ def _conditions(kind: str, category: str | None, near: tuple[float, float, float
     # Money never goes person to person: it moves only through the fund (MONEY_CATEGORY).
     conds = [Post.kind == kind, Post.status == "open", Post.expires_at > utcnow(), Post.units_committed < Post.quantity,
              Post.category != MONEY_CATEGORY]
+    if kind == "need":
+        conds.append(Post.repeats.is_(False))  # needs that repeat are matched date by date (repeat_matching.py)
     if category:
         conds.append(Post.category == category)
     if near:
@@ -88,7 +90,7 @@ def open_for_engine(kind: str, category: str | None = None, exclude: set[int] = 
     return [to_need(r, windows=windows.get(r.id, [])) for r in rows]
 
 
-def _reach_of_offers(category: str) -> float:
+def reach_of_offers(category: str) -> float:
     """The farthest any open offer in the category travels, in miles."""
     return float(db.session.scalar(select(func.max(Post.radius_miles)).where(
         Post.kind == "offer", Post.status == "open", Post.category == category)) or 0.0)
@@ -101,7 +103,7 @@ def _instance(needs, offers) -> matching.Instance:
 
 def candidates_for_need(need: Post, exclude_offers: set[int] = frozenset(), units: int | None = None) -> list[matching.Candidate]:
     """Ranked feasible open offers for one need (the engine's single-post call)."""
-    offers = open_for_engine("offer", need.category, exclude_offers, (need.lat, need.lon, _reach_of_offers(need.category)))
+    offers = open_for_engine("offer", need.category, exclude_offers, (need.lat, need.lon, reach_of_offers(need.category)))
     if not offers:
         return []
     n = to_need(need, units)

@@ -23,7 +23,7 @@ def outcome_token(match: Match, user_id: int) -> str:
 
 
 def notify_both(match: Match, template: str, subject, link_for=None, outcome_link_for=None,
-                 skip_side: str | None = None) -> None:
+                 skip_side: str | None = None, extra: dict | None = None) -> None:
     """Email both sides (or the coordinator acting for someone who cannot log in). Emails that
     introduce the two carry the other's contact card, worded the same for everyone. The subject is
     a lazy string (`_l`): each email is written in its reader's language."""
@@ -35,7 +35,7 @@ def notify_both(match: Match, template: str, subject, link_for=None, outcome_lin
             continue
         context = dict(match=match, side=side, person=person, other_first_name=db.session.get(User, other.owner_id).first_name,
                        on_behalf=reader.id != person.id, url=link_for(match) if link_for else None,
-                       reason_text=reason_label(match.reject_reason))
+                       reason_text=reason_label(match.reject_reason), **(extra or {}))
         if template in ("match_approved", "match_confirmed", "match_reminder"):
             context.update(card=card_for(match, "offer" if side == "need" else "need"),
                            place=exact_place(match.need, with_zip=False))

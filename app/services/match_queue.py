@@ -24,6 +24,7 @@ SYSTEM_REASONS = {
     "declined by the helper": _l("declined by the helper"),
     "no answer in time": _l("no answer in time"),
     "Money goes through the fund": _l("Money goes through the fund"),
+    "stopped helping": _l("the helper stopped helping"),
 }
 
 
@@ -60,6 +61,8 @@ class QueueItem:
     match: Match
     bucket: str | None
     suggestions: list[Suggestion]
+    # For a need that repeats: (dates this proposal covers, dates of the need still to help with).
+    dates: tuple[int, int] | None = None
 
 
 @dataclass
@@ -113,11 +116,32 @@ def queue(page: int = 1, per_page: int | None = None) -> QueuePage:
     if need_ids:
         for s in db.session.scalars(select(Suggestion).where(Suggestion.need_id.in_(need_ids)).order_by(Suggestion.rank)):
             by_need.setdefault(s.need_id, []).append(s)
+    dates = _dates_covered([m for m in rows if m.need.repeats])
     items = [QueueItem(m, engine.km_to_bucket(m.distance_km),
-                       [s for s in by_need.get(m.need_id, []) if s.offer_id != m.offer_id]) for m in rows]
+                       [s for s in by_need.get(m.need_id, []) if s.offer_id != m.offer_id], dates.get(m.id)) for m in rows]
     if not per_page:
         return QueuePage(items, len(items), 1, max(1, len(items)))
     return QueuePage(items, total, page, per_page)
+
+
+def _dates_covered(matches: list[Match]) -> dict[int, tuple[int, int]]:
+    """For proposals on needs that repeat: how many dates each covers, of the need's dates still to
+    help with (one query, and none when the page has no such proposal)."""
+    if not matches:
+        return {}
+    from app.models.repeat import FINISHED, NeedOccurrence
+
+    counts = db.session.execute(select(NeedOccurrence.need_id, NeedOccurrence.match_id, func.count())
+                                .where(NeedOccurrence.need_id.in_({m.need_id for m in matches}),
+                                       NeedOccurrence.status.notin_(FINISHED))
+                                .group_by(NeedOccurrence.need_id, NeedOccurrence.match_id)).all()
+    live: dict[int, int] = {}
+    mine: dict[int, int] = {}
+    for need_id, match_id, n in counts:
+        live[need_id] = live.get(need_id, 0) + n
+        if match_id:
+            mine[match_id] = n
+    return {m.id: (mine.get(m.id, 0), live.get(m.need_id, 0)) for m in matches}
 
 
 def unmet_needs() -> list[Post]:

@@ -18,9 +18,11 @@ from app.extensions import db
 from app.ids import get_by_id, parse_id
 from app.models import Match, Post, Suggestion, User
 from app.models.matches import ACTIVE, can_move
+from app.models.repeat import LIVE, NeedOccurrence
 from app.models.posts import MONEY_CATEGORY
 from app.services import Conflict, FieldError, NotAllowed, audit
 from app.services import match_engine as engine
+from app.services import repeat_matching
 from app.services.accounts import require_confirmed
 from app.services.disclosure import side_of
 from app.timeutil import utcnow
@@ -29,6 +31,8 @@ from app.services.match_notices import notify_both
 from app.services.proposals import _cancel_proposals, _proposal, propose_for_need
 
 log = logging.getLogger(__name__)
+# States after which a match covers no occurrence of a repeating need any more.
+ENDED = ("rejected", "declined", "cancelled", "no_show")
 MAX_NOTE = 1000
 MAX_REASON = 300
 # The change a match can't make, as the refusal in `_move` names it (the states stay codes).
@@ -56,6 +60,10 @@ def post_closed(post: Post) -> None:
         _move(match, "cancelled")
         _release(match)
         notify_both(match, "match_cancelled", _l("A match was cancelled"), skip_side="need" if post.kind == "need" else "offer")
+    if post.kind == "offer":
+        from app.services.groups_schedule import end_open_series
+
+        end_open_series(post)  # a group's sessions end with its offer
 
 
 
@@ -91,6 +99,11 @@ def _move(match: Match, to: str, **values) -> None:
     for key, value in values.items():
         setattr(match, key, value)
     match.status = to
+    if to in ENDED:
+        # The occurrences it covered and had not helped with yet go back to looking for a helper.
+        db.session.execute(update(NeedOccurrence).where(NeedOccurrence.match_id == match.id,
+                                                        NeedOccurrence.status.in_(LIVE))
+                           .values(match_id=None, status="open").execution_options(synchronize_session=False))
 
 
 def _take(post_id: int, units: int) -> bool:
@@ -104,7 +117,8 @@ def _take(post_id: int, units: int) -> bool:
 
 def _release(match: Match) -> None:
     # Offer first, then need: the same order as `approve`, so two transactions never wait on each other in a cycle.
-    for post_id in (match.offer_id, match.need_id):
+    # A need that repeats holds no units: its occurrences say which match covers each.
+    for post_id in (match.offer_id,) if match.need.repeats else (match.offer_id, match.need_id):
         db.session.execute(update(Post).where(Post.id == post_id)
                            .values(units_committed=func.max(Post.units_committed - match.units, 0)
                                    if db.engine.dialect.name == "sqlite"
@@ -128,7 +142,7 @@ def approve(actor: User, match_id: int, link_for) -> Match:
     if not _take(match.offer_id, match.units):
         db.session.rollback()
         raise Conflict(_("No longer available: this offer has no room left. Swap to another candidate or match by hand."))
-    if not _take(match.need_id, match.units):
+    if not match.need.repeats and not _take(match.need_id, match.units):
         db.session.rollback()
         raise Conflict(_("This request is already covered by other matches, or it was closed."))
     audit.record(actor, "approve", "match", match.id, need=match.need_id, offer=match.offer_id, units=match.units)
@@ -197,6 +211,8 @@ def manual_match(actor: User, need_id: int, offer_id: int, units: int | None, li
         raise FieldError("units", _("Enter between %(low)s and %(high)s.", low=1, high=need.units_left))
     match = _proposal(need, offer, units, engine.check_pair(need, offer), source="manual", actor=actor)
     db.session.flush()
+    if need.repeats:
+        repeat_matching.link_pair(match)
     audit.record(actor, "manual_match", "match", match.id, need=need.id, offer=offer.id, units=units)
     # One transaction with the approval: if the offer has no room, nothing of this stays behind.
     return approve(actor, match.id, link_for)
@@ -250,6 +266,8 @@ def volunteer(actor: User, need_id: int, offer_id: int, note: str) -> Match:
         raise FieldError("offer_id", _("Your offer doesn't reach this request: check its distance and its weekly times."))
     match = _proposal(need, offer, min(need.units_left, offer.units_left), candidate, source="volunteer", actor=actor,
                       note=note or None)
+    if need.repeats:
+        repeat_matching.link_pair(match)
     db.session.commit()
     return match
 

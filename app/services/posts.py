@@ -1,7 +1,7 @@
 """Needs and offers: posting, editing, closing and expiry (browsing and search: browse.py, search.py)."""
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import format_decimal, gettext as _, lazy_gettext as _l, ngettext
@@ -13,7 +13,7 @@ from app.models import Post, PostWindow, User, WeeklySlot
 from app.models.posts import (CATEGORIES, DESTINATION_KINDS, FUND_PURPOSES, KINDS, MONEY_CATEGORY, OFFER_FORMATS,
                               URGENCIES, URGENCY_DAYS, PASSED, urgency_key_for)
 from app.services import FieldError, NotAllowed, ServiceError
-from app.services import accounts, geo, matches, proposals, search
+from app.services import accounts, geo, matches, proposals, repeat, search
 from app.services.disclosure import notice_recipient
 from app.services.mail import queue_email
 from app.timeutil import community_zone, local_to_utc, local_today, utc_to_local, utcnow
@@ -50,6 +50,8 @@ class PostInput:
     fund_purpose: str | None = None
     windows: list[tuple[datetime, datetime]] = field(default_factory=list)
     weekly: list[tuple[int, int, int]] = field(default_factory=list)
+    repeat: "repeat.RepeatInput | None" = None  # needs: weekly on chosen days (app/services/repeat.py)
+    return_time: time | None = None  # rides with a return trip: when to be picked up again (local)
 
 
 def can_manage(actor: User, post: Post) -> bool:
@@ -139,6 +141,7 @@ def _validate(data: PostInput, saved: tuple[set, datetime | None] | None = None)
             raise FieldError("destination_kind", _("Choose what kind of place the ride is to."))
         if data.category == "emergency_funds" and data.fund_purpose not in FUND_PURPOSES:
             raise FieldError("fund_purpose", _("Choose what the money is for."))
+        repeat.validate(data)
     else:
         if data.radius_miles is None or not (0 < data.radius_miles <= 100):
             raise FieldError("radius_miles", _("Enter how far you can travel, between 0.5 and 100 miles."))
@@ -184,6 +187,7 @@ def _apply(post: Post, data: PostInput) -> None:
         for s, e in ([] if post.flexible else data.windows)
     ]
     post.weekly_slots = [WeeklySlot(day=d, start_min=s, end_min=e) for d, s, e in ([] if is_need else data.weekly)]
+    repeat.apply(post, data)  # its occurrences, when it repeats or wants a return leg
     search.set_terms(post)  # the words search finds it by, saved in the same transaction
 
 

@@ -9,8 +9,10 @@ from sqlalchemy import delete, func, insert, select, update
 from app.extensions import db
 from app.models import Match, Post, Suggestion, User
 from app.models.matches import ACTIVE
+from app.models.repeat import LIVE, NeedOccurrence
 from app.models.posts import MONEY_CATEGORY
 from app.services import match_engine as engine
+from app.services import repeat_matching
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -40,10 +42,16 @@ def _proposal(need: Post, offer: Post, units: int, candidate, source: str = "eng
 
 def _cancel_proposals(post: Post, source: str | None = "engine") -> None:
     column = Match.need_id if post.kind == "need" else Match.offer_id
-    stmt = update(Match).where(column == post.id, Match.status == "proposed")
-    if source:
-        stmt = stmt.where(Match.source == source)
-    db.session.execute(stmt.values(status="cancelled", closed_at=utcnow()).execution_options(synchronize_session=False))
+    conds = [column == post.id, Match.status == "proposed"] + ([Match.source == source] if source else [])
+    _free_dates(select(Match.id).where(*conds))
+    db.session.execute(update(Match).where(*conds).values(status="cancelled", closed_at=utcnow())
+                       .execution_options(synchronize_session=False))
+
+
+def _free_dates(match_ids) -> None:
+    """Dates of repeating needs covered by proposals about to be cancelled look for a helper again."""
+    db.session.execute(update(NeedOccurrence).where(NeedOccurrence.match_id.in_(match_ids), NeedOccurrence.status.in_(LIVE))
+                       .values(match_id=None, status="open").execution_options(synchronize_session=False))
 
 
 def _declined_offers(need_id: int) -> set[int]:
@@ -59,6 +67,8 @@ def _proposed_units(column, post_id: int) -> int:
 
 def propose_for_need(need: Post, candidates=None) -> list[Match]:
     """Rank offers for this need, keep the list, and propose the best ones that cover what is left."""
+    if need.repeats:
+        return repeat_matching.propose(need, candidates)
     if candidates is None:
         candidates = engine.candidates_for_need(need, exclude_offers=_declined_offers(need.id))
     _store_suggestions(need, candidates)
@@ -102,6 +112,8 @@ def propose_for_offer(offer: Post, candidates=None) -> list[Match]:
 def _candidates(post: Post):
     """The engine's ranked candidates for a post (reads only)."""
     if post.kind == "need":
+        if post.repeats:
+            return repeat_matching.plan(post)
         return engine.candidates_for_need(post, exclude_offers=_declined_offers(post.id))
     busy = set(db.session.scalars(select(Match.need_id).where(Match.status.in_(ACTIVE), Match.offer_id != post.id)))
     return engine.candidates_for_offer(post, exclude_needs=busy)
@@ -155,6 +167,7 @@ class RunReport:
 def run_all(progress=None) -> RunReport:
     """Re-run the whole assignment over all open posts (nightly): engine proposals still waiting
     are replaced; approved and confirmed matches and volunteers' offers are kept."""
+    _free_dates(select(Match.id).where(Match.status == "proposed", Match.source == "engine"))
     stale = db.session.execute(update(Match).where(Match.status == "proposed", Match.source == "engine")
                                .values(status="cancelled", closed_at=utcnow())
                                .execution_options(synchronize_session=False)).rowcount
@@ -198,4 +211,9 @@ def run_all(progress=None) -> RunReport:
                        .execution_options(synchronize_session=False))
     made = len(proposals)
     db.session.commit()
-    return RunReport(len(needs), len(offers), made, stale or 0, len(unmet_needs()))
+    # Needs that repeat are matched date by date, each in its own short transaction.
+    repeating = db.session.scalars(select(Post.id).where(Post.kind == "need", Post.status == "open",
+                                                         Post.repeats.is_(True)).order_by(Post.id)).all()
+    db.session.rollback()
+    made += sum(1 for post_id in repeating if propose_after_save(post_id))
+    return RunReport(len(needs) + len(repeating), len(offers), made, stale or 0, len(unmet_needs()))

@@ -8,7 +8,9 @@ PUBLIC = {"main.index", "main.privacy", "posts.browse", "posts.detail", "auth.si
           "static",
           # Operations: /readyz details and /metrics check the caller themselves (admin or OPS_ALLOWED_IPS).
           "ops.healthz", "ops.readyz", "ops.metrics",
-          "i18n.switch"}  # the language switcher, for visitors too (a CSRF-checked POST)
+          "i18n.switch",  # the language switcher, for visitors too (a CSRF-checked POST)
+          # Group sessions are found like posts; the calendar feed is public but behind a secret token.
+          "groups.index", "groups.session", "calendar.feed"}
 
 
 def _url(rule):
@@ -37,7 +39,11 @@ def test_no_route_changes_state_on_get(app):
                       "admin.set_role", "account.password", "account.digest",
                       "posts.help_", "matches.answer", "matches.outcome", "coord.approve", "coord.reject", "coord.swap",
                       "coord.add_note", "fund.pledge", "fund.receipt", "fund.approve", "fund.decline", "fund.cancel",
-                      "fund.pay", "fund.reverse"}
+                      "fund.pay", "fund.reverse",
+                      "groups.join", "groups.leave", "groups.join_series", "groups.leave_series", "groups.feedback",
+                      "groups.cancel_session", "groups.cancel_series", "groups.attendance", "groups.message",
+                      "groups.accept_request", "groups.refuse_request", "groups.accept_series_request",
+                      "groups.refuse_series_request", "calendar.reset_feed", "occurrences.act", "occurrences.stop"}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in state_changing:
             assert "GET" not in rule.methods, rule.endpoint
