@@ -148,14 +148,17 @@ def register_converters(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.account.views import bp as account_bp
+    from app.account import data_views  # noqa: F401 - its routes (my data, delete my account) are on account_bp
     from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
     from app.calendar.views import bp as calendar_bp
+    from app.concerns.views import bp as concerns_bp
     from app.coord.views import bp as coord_bp
     from app.fund.views import bp as fund_bp
     from app.groups.views import bp as groups_bp
     from app.main.views import bp as main_bp
     from app.matches.views import bp as matches_bp
+    from app.messages.views import bp as messages_bp
     from app.occurrences.views import bp as occurrences_bp
     from app.ops.views import bp as ops_bp
     from app.posts.views import bp as posts_bp
@@ -163,9 +166,22 @@ def register_blueprints(app: Flask) -> None:
     for bp in (main_bp, auth_bp, account_bp, posts_bp, matches_bp, coord_bp, fund_bp, admin_bp, ops_bp,
                occurrences_bp, groups_bp, calendar_bp):
         app.register_blueprint(bp)
-    from app.web import require_login_unless_public
+    from app.admin.settings_views import bp as settings_bp
+    from app.membership.views import bp as membership_bp
+
+    app.register_blueprint(settings_bp)
+    app.register_blueprint(membership_bp)
+    from app.safety.block_views import bp as blocks_bp
+    from app.safety.views import bp as safety_bp
+
+    app.register_blueprint(safety_bp)
+    app.register_blueprint(blocks_bp)
+    app.register_blueprint(concerns_bp)
+    app.register_blueprint(messages_bp)
+    from app.web import keep_board_to_members, require_login_unless_public
 
     app.before_request(require_login_unless_public)
+    app.before_request(keep_board_to_members)  # after the login check: a members-only board
 
 
 def register_errorhandlers(app: Flask) -> None:

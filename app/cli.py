@@ -1,5 +1,5 @@
 """`flask` commands: serve, worker, jobs list/run, user create-admin, posts expire, mail send-pending, digest send,
-match run/tick, backup create/restore, seed-demo."""
+match run/tick, retention run, backup create/restore, seed-demo."""
 import getpass
 
 import click
@@ -18,6 +18,7 @@ mail_cli = AppGroup("mail", help="The email outbox.")
 digest_cli = AppGroup("digest", help="Digests of new requests.")
 match_cli = AppGroup("match", help="Matching and coordination.")
 jobs_cli = AppGroup("jobs", help="The scheduled jobs the worker runs.")
+retention_cli = AppGroup("retention", help="Removing personal details that have served (RETAIN_* settings).")
 
 
 @user_cli.command("create-admin")
@@ -80,6 +81,14 @@ def match_tick() -> None:
     click.echo(f"Proposed for {r['proposed']} posts left without proposals; reopened {r['reopened']} unanswered "
                f"matches; reminded {r['reminded']}; asked {r['asked']} how it went. "
                f"Emails sent {r['emails_sent']}, failed {r['emails_failed']}.")
+
+
+@retention_cli.command("run")
+def retention_run() -> None:
+    """Remove closed posts' exact places, old emails, messages and case notes now (the worker runs it daily)."""
+    r = jobs.retention()
+    click.echo(f"Exact places cleared {r['places']}; emails removed {r['emails']}; messages removed {r['messages']}; "
+               f"case notes removed {r['case_notes']}.")
 
 
 @click.command("worker")
@@ -151,7 +160,8 @@ def seed_demo() -> None:
 def init_app(app: Flask) -> None:
     from app.cli_backup import backup_cli
 
-    for cmd in (user_cli, posts_cli, mail_cli, digest_cli, match_cli, jobs_cli, backup_cli, worker, serve, seed_demo):
+    for cmd in (user_cli, posts_cli, mail_cli, digest_cli, match_cli, jobs_cli, retention_cli, backup_cli, worker, serve,
+                seed_demo):
         app.cli.add_command(cmd)
 
     @app.teardown_appcontext

@@ -71,10 +71,24 @@ class Config:
     MATCH_RESPONSE_HOURS = _int("MATCH_RESPONSE_HOURS", 48)  # to accept an approved match, or it reopens
     MATCH_FOLLOWUP_DAYS = _int("MATCH_FOLLOWUP_DAYS", 3)  # after confirming, for help with no set time
     OUTCOME_LINK_DAYS = _int("OUTCOME_LINK_DAYS", 30)  # how long the "did it happen?" link works
+    # Messages between matched people: the thread closes this many days after the match ends; each
+    # person sends at most MESSAGES_PER_HOUR (counted by the service); the route's own limit is a
+    # backstop per account. Reports of concern email every coordinator, so they are limited too.
+    MESSAGE_THREAD_DAYS = _int("MESSAGE_THREAD_DAYS", 14)
+    MESSAGES_PER_HOUR = _int("MESSAGES_PER_HOUR", 20)
+    MESSAGE_RATE_LIMIT = os.environ.get("MESSAGE_RATE_LIMIT", "10 per minute;60 per hour")
+    CONCERN_RATE_LIMIT = os.environ.get("CONCERN_RATE_LIMIT", "5 per minute;20 per hour")
 
     # Emergency fund limits, in cents
     FUND_MAX_REQUEST_CENTS = _int("FUND_MAX_REQUEST_CENTS", 50_000)  # $500 per request
     FUND_MAX_PER_PERSON_90D_CENTS = _int("FUND_MAX_PER_PERSON_90D_CENTS", 100_000)  # $1,000 per person per 90 days
+
+    # Retention (app/services/retention.py, the worker's daily "retention" job): how long personal
+    # details are kept once they have served. Counts stay for the reports (purged_counts).
+    RETAIN_ADDRESS_DAYS = _int("RETAIN_ADDRESS_DAYS", 90)  # a closed post's exact place; a closed match's contact cards
+    RETAIN_MESSAGES_DAYS = _int("RETAIN_MESSAGES_DAYS", 180)  # messages, after their thread closes
+    RETAIN_CASE_NOTES_DAYS = _int("RETAIN_CASE_NOTES_DAYS", 730)  # coordinators' case notes, after they were written
+    RETAIN_EMAIL_DAYS = _int("RETAIN_EMAIL_DAYS", 90)  # sent and failed emails (they carry names and contact cards)
 
     POST_LIFETIME_DAYS = _int("POST_LIFETIME_DAYS", 30)
     POST_EXPIRY_WARNING_DAYS = _int("POST_EXPIRY_WARNING_DAYS", 3)

@@ -2,7 +2,7 @@
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.routing import IntegerConverter, ValidationError
 
@@ -78,6 +78,38 @@ def require_login_unless_public():
     if getattr(view, "is_public", False) or current_user.is_authenticated:
         return None
     return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+
+
+def board(view):
+    """Mark a public view that shows posts or group sessions (browse, search, a post, the groups
+    pages): when an admin makes the board members-only, it is for approved members only."""
+    view.shows_board = True
+    return view
+
+
+# What an account that is not approved may still use on a members-only board: logging out and
+# its own account, the home and privacy pages, the language switcher, the health checks.
+OPEN_WHILE_WAITING = frozenset({"auth", "account", "main", "i18n", "ops"})
+
+
+def keep_board_to_members():
+    """before_request, after require_login_unless_public: the one place the members-only board is
+    enforced, on the role and approval the person has now (app.services.membership). Board pages
+    send visitors to log in; an account waiting for approval (or declined) gets the waiting page
+    there and on every members' page outside OPEN_WHILE_WAITING. In public mode nothing changes."""
+    if request.endpoint is None or request.endpoint == "static":
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    on_board = getattr(view, "shows_board", False)
+    if not on_board and (getattr(view, "is_public", False) or request.blueprint in OPEN_WHILE_WAITING):
+        return None
+    from app.services import membership
+
+    if membership.can_see_board(current_user):
+        return None
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
+    return render_template("membership/waiting.html", status=membership.status_of(current_user)), 403
 
 
 def form_error(form, err: ServiceError) -> None:

@@ -4,7 +4,7 @@ from flask_login import current_user, login_user, logout_user
 
 from app.auth.forms import ConfirmForm, LoginForm, ResetPasswordForm, ResetRequestForm, SignupForm
 from app.extensions import limiter
-from app.services import ServiceError, accounts
+from app.services import ServiceError, accounts, settings
 from app.web import form_error, public, safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -42,7 +42,8 @@ def signup():
             form_error(form, err)
         else:
             # The same page for a new and a known address: the email says which it was.
-            return render_template("auth/check_email.html", email=accounts.normalize_email(form.email.data))
+            return render_template("auth/check_email.html", email=accounts.normalize_email(form.email.data),
+                                   members_only=settings.board_members_only())
     return render_template("auth/signup.html", form=form), (422 if form.errors else 200)
 
 

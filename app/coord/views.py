@@ -11,6 +11,7 @@ from app.models import Post, User
 from app.posts.views import new_post_page
 from app.services import Conflict, NotAllowed, ServiceError, accounts, match_engine
 from app.services import cases as case_service
+from app.services import concerns as concern_service
 from app.services import matches as match_service
 from app.services import match_queue
 from app.services import posts as post_service
@@ -127,7 +128,7 @@ def _queue_action(match_id: int, action, done: str):
 def queue():
     items = match_queue.queue(request.args.get("page", 1, type=int), current_app.config["QUEUE_PER_PAGE"])
     return render_template("coord/queue.html", items=items, unmet=match_queue.unmet_needs(),
-                           reject_form=RejectForm(), swap_form=SwapForm())
+                           reject_form=RejectForm(), swap_form=SwapForm(), concerns=concern_service.open_queue(current_user))
 
 
 @bp.route("/matches/<int:match_id>/approve", methods=["POST"])

@@ -8,12 +8,12 @@ from app.groups.forms import ActionForm, FeedbackForm, GroupFilterForm, JoinForm
 from app.ids import parse_id
 from app.models import Post
 from app.models.groups import SEAT_LABELS
-from app.services import Conflict, NotAllowed, ServiceError, geo
+from app.services import Conflict, NotAllowed, ServiceError, geo, holds
 from app.services import calendar as calendar_service
 from app.services import group_access, groups_browse, groups_join, groups_roster, groups_schedule
 from app.services.groups_browse import places_label
 from app.timeutil import utc_to_local, utcnow
-from app.web import form_error, public, run_action, safe_next
+from app.web import board, form_error, public, run_action, safe_next
 
 bp = Blueprint("groups", __name__, url_prefix="/groups")
 
@@ -27,6 +27,17 @@ def _session_or_404(session_id: int):
         return group_access.get_session(session_id)
     except NotAllowed:
         abort(404)
+
+
+def _visible_session(session_id: int):
+    """A session whose page this viewer may see: a closed offer, or one a safety report hides, only
+    to the people in it and those who manage it."""
+    session = _session_or_404(session_id)
+    hidden = not session.offer.is_open or holds.post_hidden(session.offer_id)
+    if hidden and group_access.seat_of(current_user, session) is None \
+            and not group_access.can_manage(current_user, session.series):
+        abort(404)
+    return session
 
 
 def _managed_session(session_id: int):
@@ -52,6 +63,7 @@ def _checked(form) -> None:
 
 @bp.route("")
 @public
+@board
 def index():
     form = GroupFilterForm(request.args)
     form.validate()  # each filter is used only if its own field is valid
@@ -69,8 +81,9 @@ def index():
 
 @bp.route("/sessions/<int:session_id>")
 @public
+@board
 def session(session_id: int, join_form=None, feedback_form=None, status=200):
-    session = _session_or_404(session_id)
+    session = _visible_session(session_id)
     seat = group_access.seat_of(current_user, session)
     member = None
     if current_user.is_authenticated:
@@ -93,7 +106,7 @@ def session(session_id: int, join_form=None, feedback_form=None, status=200):
 @bp.route("/sessions/<int:session_id>.ics")
 def session_ics(session_id: int):
     """One session as a calendar file: a neutral title, the time, the town and a link."""
-    session = _session_or_404(session_id)
+    session = _visible_session(session_id)
     item = calendar_service.session_item(session, url_for)
     body = calendar_service.to_ics([item], current_app.config["BASE_URL"], cancelled=session.is_cancelled)
     return Response(body, mimetype="text/calendar", headers={

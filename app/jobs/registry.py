@@ -121,6 +121,19 @@ def group_sessions() -> dict:
     return {"sessions_added": added, **groups_reminders.send_reminders(link), **_mail()}
 
 
+def vetting_reminders() -> dict:
+    from app.services.vetting import send_expiry_reminders
+
+    announced = send_expiry_reminders(lambda: external("safety.expiring"))
+    return {"checks_announced": announced, **_mail()}
+
+
+def retention() -> dict:
+    from app.services import retention as rules
+
+    return rules.run()
+
+
 def housekeeping() -> dict:
     from app.jobs.runner import prune_runs
 
@@ -140,6 +153,9 @@ JOBS: tuple[Job, ...] = (
     Job("sessions", "Group sessions: schedule ahead, reminders", "hour", group_sessions, at_minute=10),
     Job("posts-expire", "Close expired posts and warn owners", "day", expire_posts, at_hour=3),
     Job("match-run", "Nightly re-match of every open post", "day", match_run, at_hour=2),
+    Job("vetting", "Email coordinators the checks expiring soon", "day", vetting_reminders, at_hour=6),
+    Job("retention", "Remove old exact places, emails, messages and case notes (counts stay)", "day", retention,
+        at_hour=4, at_minute=30),
     Job("housekeeping", "Forget job runs older than 30 days", "day", housekeeping, at_hour=4),
 )
 BY_NAME = {job.name: job for job in JOBS}

@@ -2,7 +2,7 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from app.extensions import csrf
-from app.services import ServiceError, digests, geo
+from app.services import ServiceError, digests, geo, membership, settings
 from app.services import browse as browse_service
 from app.web import public
 
@@ -15,14 +15,16 @@ def index():
     origin = None
     if current_user.is_authenticated and current_user.lat is not None:
         origin = geo.coarse_cell(current_user.lat, current_user.lon)
-    recent = browse_service.browse(browse_service.BrowseFilters(kind="need", origin=origin, within_miles=25 if origin else None, per_page=6))
+    recent = None  # a members-only board: the home page stays open, its list of requests does not
+    if membership.can_see_board(current_user):
+        recent = browse_service.browse(browse_service.BrowseFilters(kind="need", origin=origin, within_miles=25 if origin else None, per_page=6))
     return render_template("main/index.html", recent=recent, has_origin=origin is not None)
 
 
 @bp.route("/privacy")
 @public
 def privacy():
-    return render_template("main/privacy.html")
+    return render_template("main/privacy.html", members_only=settings.board_members_only())
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.matches.forms import AnswerForm, OutcomeForm
+from app.messages.page import match_page_extras
 from app.services import Conflict, NotAllowed, ServiceError
 from app.services import disclosure
 from app.services import matches as match_service
@@ -37,7 +38,8 @@ def detail(match_id: int):
     match = _visible(match_id)
     cards = disclosure.contact_cards(current_user, match)
     return render_template("matches/detail.html", match=match, cards=cards, side=disclosure.side_of(current_user, match),
-                           answer_form=AnswerForm(), outcome_form=OutcomeForm(), occurrence_rows=_dates(match))
+                           answer_form=AnswerForm(), outcome_form=OutcomeForm(), occurrence_rows=_dates(match),
+                           **match_page_extras(match))
 
 
 def _dates(match) -> list:
@@ -77,7 +79,8 @@ def outcome(match_id: int):
             flash(_("Thank you for letting us know."), "success")
             return redirect(url_for("matches.detail", match_id=match_id))
     return render_template("matches/detail.html", match=match, cards={}, side=disclosure.side_of(current_user, match),
-                           answer_form=AnswerForm(), outcome_form=form, occurrence_rows=_dates(match)), 422
+                           answer_form=AnswerForm(), outcome_form=form, occurrence_rows=_dates(match),
+                           **match_page_extras(match)), 422
 
 
 @bp.route("/outcome/<token>", methods=["GET", "POST"])

@@ -11,7 +11,8 @@ entries sum to zero):
 """
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event, select
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from flask_babel import lazy_gettext as _l
@@ -106,15 +107,46 @@ class LedgerTransaction(db.Model):
     occurred_on: Mapped[date]
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Built by the code from kinds and ids ("Pledge 4 received", "Reverses #12"), never words
+    # someone typed: those live in `note` (LedgerNote), which can be erased with the person they name.
     memo: Mapped[str] = mapped_column(String(300), default="")
     method: Mapped[str | None] = mapped_column(String(10))
-    reference: Mapped[str | None] = mapped_column(String(120))
     pledge_id: Mapped[int | None] = mapped_column(ForeignKey("fund_pledges.id"))
     donor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: an anonymous gift
     request_id: Mapped[int | None] = mapped_column(ForeignKey("fund_requests.id"), index=True)
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"), unique=True)
 
     entries: Mapped[list["LedgerEntry"]] = relationship(back_populates="transaction", order_by="LedgerEntry.id")
+    note: Mapped["LedgerNote | None"] = relationship(lazy="joined")
+
+    @hybrid_property
+    def reference(self) -> str | None:
+        """The check number or transfer reference a coordinator typed, if any."""
+        return self.note.reference if self.note is not None else None
+
+    @reference.inplace.expression
+    @classmethod
+    def _reference_expression(cls):
+        return (select(LedgerNote.reference).where(LedgerNote.transaction_id == cls.id)
+                .correlate_except(LedgerNote).scalar_subquery())
+
+    @property
+    def description(self) -> str:
+        """What the ledger page and the CSV show: the memo, and the reason typed for a reversal."""
+        reason = self.note.reason if self.note is not None else None
+        return f"{self.memo}: {reason}"[:300] if reason else self.memo
+
+
+class LedgerNote(db.Model):
+    """The words people typed about one ledger transaction (a reference, a reversal's reason). Apart
+    from the append-only ledger, so that deleting an account can erase a name typed here while the
+    amounts, accounts, dates and ids that keep the books stay as they were."""
+
+    __tablename__ = "ledger_notes"
+
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), primary_key=True)
+    reference: Mapped[str | None] = mapped_column(String(120))
+    reason: Mapped[str | None] = mapped_column(String(300))
 
 
 class LedgerEntry(db.Model):

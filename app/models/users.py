@@ -49,6 +49,9 @@ class User(UserMixin, db.Model):
     contact_detail: Mapped[str | None] = mapped_column(String(120))  # their email or phone
     # The language of the member's pages, emails and texts (a code of app.i18n.LANGUAGES).
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # Set when the account was deleted (app/services/erasure.py): the row stays, under a pseudonym,
+    # for what the fund's books and the audit log point to; everything personal is gone.
+    deleted_at: Mapped[datetime | None]
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"

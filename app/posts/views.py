@@ -7,7 +7,7 @@ from app.models import Post, User
 from app.models.posts import MONEY_CATEGORY
 from app.matches.forms import HelpForm
 from app.posts.forms import BrowseForm, PostForm
-from app.services import Conflict, NotAllowed, ServiceError, geo
+from app.services import Conflict, NotAllowed, ServiceError, geo, holds
 from app.services import matches as match_service
 from app.services import match_queue
 from app.services import browse as browse_service
@@ -15,7 +15,7 @@ from app.services import posts as post_service
 from app.services import occurrences as occurrence_service
 from app.services import repeat as repeat_service
 from app.timeutil import community_zone
-from app.web import form_error, public, safe_next
+from app.web import board, form_error, public, safe_next
 
 bp = Blueprint("posts", __name__)
 
@@ -23,6 +23,7 @@ bp = Blueprint("posts", __name__)
 
 @bp.route("/browse")
 @public
+@board
 def browse():
     form = BrowseForm(request.args)
     form.validate()  # each filter below is used only if its own field is valid
@@ -57,16 +58,18 @@ def _get_post(post_id: int) -> Post:
 
 @bp.route("/posts/<int:post_id>")
 @public
+@board
 def detail(post_id: int):
     post = _get_post(post_id)
     manager = current_user.is_authenticated and post_service.can_manage(current_user, post)
-    if not post.is_open and not manager:
+    hidden = holds.post_hidden(post.id)  # a safety report: nobody but its owner and coordinators, until they act
+    if (not post.is_open or hidden) and not manager:
         abort(404)
     distance = browse_service.public_distance(post, geo.viewer_origin(current_user))
     rows = occurrence_service.rows_for(current_user, post) if manager and post.repeats else []
     return render_template("posts/detail.html", post=post, manager=manager, distance=distance,
                            is_owner=current_user.is_authenticated and post.owner_id == current_user.id,
-                           occurrence_rows=rows, repeat_text=repeat_service.describe(post),
+                           occurrence_rows=rows, repeat_text=repeat_service.describe(post), hidden=hidden,
                            **_help_context(post, manager))
 
 
@@ -88,7 +91,7 @@ def _help_context(post: Post, manager: bool, form: HelpForm | None = None) -> di
 def help_(post_id: int):
     """ "I can help": a proposal for coordinators, with the same checks as the engine's."""
     post = _get_post(post_id)
-    if post.kind != "need":
+    if post.kind != "need" or holds.post_hidden(post.id) and not post_service.can_manage(current_user, post):
         abort(404)
     form = HelpForm()
     manager = post_service.can_manage(current_user, post)

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import User
 from app.models.users import CONTACT_METHODS, ROLES, new_token
 from app.services import FieldError, NotAllowed, ServiceError
-from app.services import audit, geo
+from app.services import audit, geo, membership
 from app.services.digests import subscription_for
 from app.services.mail import queue_email
 from app.i18n import current
@@ -82,6 +82,7 @@ def sign_up(name: str, email: str, password: str, zip_code: str | None, confirm_
         log.info("sign-up attempted for existing member %s", existing.id)
         return
     subscription_for(user)  # weekly digest, the categories of their offers, within 10 miles
+    membership.on_sign_up(user)  # members-only board: the account waits for a coordinator's approval
     queue_email(user.email, _l("Confirm your email address"), "confirm_email", kind="confirm_email",
                 locale=user.language, user=user, url=confirm_url_for(make_confirm_token(user)), days=CONFIRM_DAYS)
     db.session.commit()

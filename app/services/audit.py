@@ -14,6 +14,11 @@ ACTION_LABELS = {
     "fund_receipt": _l("fund receipt"), "fund_reversal": _l("fund reversal"), "fund_request": _l("fund request"),
     "fund_approve": _l("fund approve"), "fund_decline": _l("fund decline"), "fund_payment": _l("fund payment"),
     "fund_cancel": _l("fund cancel"), "fund_export": _l("fund export"),
+    "account_delete": _l("account deleted"), "data_export": _l("data download"),
+    "concern_report": _l("concern reported"), "concern_hold": _l("held after a safety report"),
+    "concern_view": _l("concern read"), "concern_lift": _l("hold lifted"), "concern_resolve": _l("concern resolved"),
+    "concern_action": _l("action on a concern"), "message_thread_read": _l("messages read after a report"),
+    "message_for_resident": _l("message for resident"),
 }
 
 

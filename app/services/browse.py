@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Post
 from app.models.posts import URGENCY_DAYS
-from app.services import geo, search
+from app.services import geo, holds, search
 from app.timeutil import local_today, utcnow
 
 SORTS = {"urgency": _l("Most urgent"), "newest": _l("Newest"), "closest": _l("Closest")}
@@ -63,7 +63,8 @@ def _distance_sq_expr(origin: tuple[float, float]):
 
 
 def _conditions(f: BrowseFilters) -> list:
-    conds = [Post.status == "open", Post.kind == f.kind, Post.expires_at > utcnow()]
+    # holds.post_visible(): a post a safety report hides is nobody's result until a coordinator acts.
+    conds = [Post.status == "open", Post.kind == f.kind, Post.expires_at > utcnow(), holds.post_visible()]
     if f.category:
         conds.append(Post.category == f.category)
     if f.min_urgency is not None and f.kind == "need":

@@ -24,7 +24,8 @@ from app.models import Digest, DigestSubscription, OutboxEmail, Post, User
 from app.models.mail import DIGEST_FREQUENCIES
 from app.models.posts import CATEGORIES, most_urgent_first
 from app.services import FieldError, ServiceError
-from app.services import geo
+from app.services import geo, membership
+from app.services import holds
 from app.services.mail import render_email
 from app.timeutil import local_today, utc_to_local, utcnow
 
@@ -167,7 +168,8 @@ def _load_needs(since: datetime, now: datetime) -> _Needs:
     rows = db.session.execute(
         select(Post.id, Post.category, Post.cell_lat, Post.cell_lon, Post.created_at, Post.owner_id,
                Post.urgency, Post.needed_by, Post.town, Post.state, Post.title)
-        .where(Post.kind == "need", Post.status == "open", Post.expires_at > now, Post.created_at > since)
+        .where(Post.kind == "need", Post.status == "open", Post.expires_at > now, Post.created_at > since,
+               holds.post_visible())
         # Most urgent first: the earliest date still to come, then those needed "whenever".
         .order_by(*most_urgent_first(local_today()))
     ).all()
@@ -221,7 +223,8 @@ def send_digests(now: datetime | None = None) -> DigestRun:
         .join(User, User.id == DigestSubscription.user_id)
         .outerjoin(last_cutoff, last_cutoff.c.user_id == DigestSubscription.user_id)
         .where(DigestSubscription.frequency.in_(list(periods)), User.email.is_not(None),
-               User.password_hash.is_not(None), DigestSubscription.user_id.not_in(already))
+               User.password_hash.is_not(None), DigestSubscription.user_id.not_in(already),
+               *membership.readers_filter())  # a members-only board: approved members only
         .order_by(DigestSubscription.user_id)
     ).all()
     run.due = len(subs)

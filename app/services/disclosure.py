@@ -13,7 +13,8 @@ from flask_babel import lazy_gettext as _l
 from app.extensions import db
 from app.models import Match, Post, User
 from app.models.matches import HOLDING
-from app.services import audit
+from app.services import audit, holds
+from app.services.retention import address_cutoff
 
 
 def involved(user: User, match: Match) -> bool:
@@ -26,10 +27,19 @@ def can_view(user: User, match: Match) -> bool:
 
 
 def shows_contact(user: User, match: Match) -> bool:
-    """Contact details and the exact place go to the two people only after approval, and to coordinators."""
+    """Contact details and the exact place go to the two people only after approval, and to coordinators;
+    a match a safety report pauses shows the two people nothing until a coordinator acts; a match closed
+    longer ago than RETAIN_ADDRESS_DAYS shows nobody a card any more (retention)."""
+    if contact_expired(match):
+        return False
     if user.is_coordinator:
         return True
-    return involved(user, match) and match.status in HOLDING
+    return involved(user, match) and match.status in HOLDING and not holds.match_paused(match.id)
+
+
+def contact_expired(match: Match) -> bool:
+    """The match closed before the retention cutoff: its contact cards are not shown any more."""
+    return match.closed_at is not None and match.closed_at < address_cutoff()
 
 
 def answers_for_others(user: User, person: User) -> bool:
@@ -57,6 +67,9 @@ class ContactCard:
     reach: str | None  # the address, the number, or "Kim, 651-555-0101"; None if they gave no way
     place: str
     when: datetime | None
+    # Only on a helper's card as a resident sees it: the helper holds every check the rules ask
+    # for this request ("Checked by the residence"); never the checks themselves.
+    checked: bool = False
 
 
 CONTACT_LABELS = {"email": _l("Email"), "phone": _l("Phone"), "person": _l("Contact person")}
@@ -104,6 +117,10 @@ def contact_cards(viewer: User, match: Match) -> dict[str, ContactCard]:
     side = side_of(viewer, match)
     sides = ("need", "offer") if viewer.is_coordinator else (("offer",) if side == "need" else ("need",))
     cards = {whose: card_for(match, whose) for whose in sides}
+    if "offer" in cards and side == "need" and viewer.role == "resident":
+        from app.services.vetting import checked_by_residence
+
+        cards["offer"].checked = checked_by_residence(match)
     for whose in sides:
         audit.record(viewer, "contact_view", "match", match.id, whose=whose)
     db.session.commit()

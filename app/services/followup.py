@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Match, Post, User
 from app.models.matches import ACTIVE
-from app.services import Conflict, FieldError, NotAllowed, ServiceError, audit
+from app.services import Conflict, FieldError, NotAllowed, ServiceError, audit, holds
 from app.services.disclosure import involved, side_of
 from app.timeutil import utcnow
 
@@ -57,6 +57,8 @@ def record_outcome(actor: User, match_id: int, happened: bool, feedback: str = "
         raise Conflict(_("Thanks, this was already answered."))
     if match.status != "accepted":
         raise Conflict(_("This match is %(state)s; it can't be closed now.", state=str(match.state_label).lower()))
+    if holds.match_paused(match.id):
+        raise Conflict(_("This match is paused while a coordinator looks at it; it can be closed once they are done."))
     if match.need.repeats:
         raise Conflict(_("This help has several dates: say how each one went in the list of dates."))
     values = {f"{side}_feedback": feedback or None} if side else {}
@@ -85,7 +87,8 @@ def send_reminders(link_for, now: datetime | None = None) -> int:
     """The day before a confirmed ride or workshop, remind both people (once)."""
     now = now or utcnow()
     due = db.session.scalars(select(Match).where(Match.status == "accepted", Match.reminded_at.is_(None), _one_off(),
-                                                 Match.scheduled_at > now, Match.scheduled_at <= now + timedelta(hours=36))).all()
+                                                 Match.scheduled_at > now, Match.scheduled_at <= now + timedelta(hours=36),
+                                                 holds.match_not_paused())).all()
     for match in due:
         match.reminded_at = now
         notify_both(match, "match_reminder", _l("Reminder: your match is coming up"), link_for=link_for)
@@ -99,7 +102,7 @@ def send_followups(link_for, outcome_link_for, now: datetime | None = None) -> i
     now = now or utcnow()
     wait = timedelta(days=current_app.config["MATCH_FOLLOWUP_DAYS"])
     candidates = db.session.scalars(select(Match).where(Match.status == "accepted", Match.followup_sent_at.is_(None),
-                                                        _one_off())).all()
+                                                        _one_off(), holds.match_not_paused())).all()
     sent = 0
     for match in candidates:
         when = match.scheduled_at + timedelta(hours=2) if match.scheduled_at else (match.decided_at or match.created_at) + wait

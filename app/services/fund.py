@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from app.extensions import db
 from app.i18n import DEFAULT, in_language
 from app.ids import get_by_id
-from app.models import FundApproval, FundLock, FundRequest, LedgerEntry, LedgerTransaction, Pledge, User
+from app.models import FundApproval, FundLock, FundRequest, LedgerEntry, LedgerNote, LedgerTransaction, Pledge, User
 from app.models.fund import METHODS, PLEDGE_FREQUENCIES, PURPOSES
 from app.services import Conflict, FieldError, NotAllowed, audit
 from app.services.accounts import require_confirmed
@@ -74,10 +74,14 @@ def _lock() -> None:
 
 
 def _post(kind: str, entries: dict[str, int], actor: User | None, memo: str, occurred_on: date | None = None,
-          **fields) -> LedgerTransaction:
+          reference: str | None = None, reason: str | None = None, **fields) -> LedgerTransaction:
+    """One balanced transaction. `memo` is built from kinds and ids; what someone typed (a reference,
+    a reason) goes to its LedgerNote, which an account's deletion can erase (the ledger cannot change)."""
     tx = LedgerTransaction(kind=kind, occurred_on=occurred_on or utc_to_local(utcnow()).date(),
                            actor_id=actor.id if actor else None, memo=memo[:300], **fields)
     tx.entries = [LedgerEntry(account=account, amount_cents=amount) for account, amount in entries.items() if amount]
+    if reference or reason:
+        tx.note = LedgerNote(reference=reference or None, reason=reason or None)
     db.session.add(tx)
     db.session.flush()
     return tx
@@ -151,8 +155,9 @@ def reverse(actor: User, transaction_id: int, reason: str) -> LedgerTransaction:
     entries = {e.account: -e.amount_cents for e in original.entries}
     if original.kind == "receipt" and available_cents() + entries.get("cash", 0) < 0:
         raise Conflict(_("Reversing this receipt would leave less than what is already approved."))
-    tx = _post("reversal", entries, actor, f"Reverses #{original.id}: {reason}", reverses_id=original.id)
-    audit.record(actor, "fund_reversal", "ledger", tx.id, reverses=original.id, reason=reason)
+    tx = _post("reversal", entries, actor, f"Reverses #{original.id}", reason=reason[:300], reverses_id=original.id)
+    # The reason stays on the ledger note only: the audit log is append-only and keeps codes, never typed words.
+    audit.record(actor, "fund_reversal", "ledger", tx.id, reverses=original.id)
     db.session.commit()
     return tx
 
@@ -304,7 +309,7 @@ def decline(actor: User, request_id: int, reason: str) -> FundRequest:
     if req.status != "pending":
         raise Conflict(_("This request is %(state)s; it can't be declined now.", state=str(req.state_label).lower()))
     req.status, req.decided_at, req.decline_reason, req.declined_by_id = "declined", utcnow(), reason[:300], actor.id
-    audit.record(actor, "fund_decline", "fund_request", req.id, reason=reason[:300])
+    audit.record(actor, "fund_decline", "fund_request", req.id)  # the reason is on the request (erasable)
     _notify(req, _l("Fund request declined"), "fund_declined")
     db.session.commit()
     return req
@@ -355,9 +360,9 @@ def cancel_approved(actor: User, request_id: int, reason: str) -> FundRequest:
     grant = db.session.scalar(select(LedgerTransaction).where(LedgerTransaction.request_id == req.id,
                                                               LedgerTransaction.kind == "approval"))
     _post("reversal", {e.account: -e.amount_cents for e in grant.entries}, actor,
-          f"Reverses #{grant.id}: {reason}", reverses_id=grant.id, request_id=req.id)
+          f"Reverses #{grant.id}", reason=reason[:300], reverses_id=grant.id, request_id=req.id)
     req.status, req.decline_reason = "cancelled", reason[:300]
-    audit.record(actor, "fund_cancel", "fund_request", req.id, reason=reason[:300])
+    audit.record(actor, "fund_cancel", "fund_request", req.id)  # the reason is on the request (erasable)
     db.session.commit()
     return req
 

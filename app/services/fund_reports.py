@@ -108,7 +108,7 @@ def ledger_csv(actor: User) -> str:
     for tx, entry, payee in rows:
         writer.writerow([tx.id, tx.occurred_on.isoformat(), tx.recorded_at.isoformat(timespec="seconds"), tx.kind,
                          entry.account, _plain(entry.amount_cents),
-                         _csv_safe(tx.memo), tx.method or "", _csv_safe(tx.reference or ""), tx.request_id or "",
+                         _csv_safe(tx.description), tx.method or "", _csv_safe(tx.reference or ""), tx.request_id or "",
                          _csv_safe(payee or ""), tx.reverses_id or ""])
     audit.record(actor, "fund_export", "ledger", None, rows=len(rows))
     db.session.commit()

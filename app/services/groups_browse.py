@@ -2,6 +2,10 @@
 
 Public like browsing posts: each item carries the offer's town and a distance bucket from its
 public ~1 km cell, never an address, the exact place or anyone's name.
+
+A host's sessions are left out for a person that host blocked, total and pages included: the page
+reads as if the host ran none, as it does for anyone when a host has nothing scheduled (a link to
+one of them answers what a person the host turned down reads: app/services/group_access.py).
 """
 import math
 from dataclasses import dataclass
@@ -12,8 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
 from app.extensions import db
-from app.models import GroupSession, Post, SessionSeat, SessionSeries, User
+from app.models import Block, GroupSession, Post, SessionSeat, SessionSeries, User
 from app.models.groups import ACTIVE_SEATS, GROUP_CATEGORIES
+from app.services import holds
 from app.services.browse import _within, public_distance
 from app.timeutil import utcnow
 
@@ -62,13 +67,16 @@ def repeat_label(series: SessionSeries) -> str:
 def _upcoming_query(now: datetime):
     return (select(GroupSession).join(GroupSession.offer).join(GroupSession.series)
             .where(GroupSession.status == "scheduled", GroupSession.starts_at > now, SessionSeries.ended_at.is_(None),
-                   Post.status != "withdrawn", Post.category.in_(GROUP_CATEGORIES)))
+                   Post.status != "withdrawn", Post.category.in_(GROUP_CATEGORIES), holds.post_visible()))
 
 
 def upcoming(f: GroupFilters, viewer: User | None = None, now: datetime | None = None) -> GroupPage:
-    """One page of upcoming sessions, soonest first; the same few queries whatever the page size."""
+    """One page of upcoming sessions, soonest first; the same few queries whatever the page size.
+    None of a host who blocked the viewer."""
     now = now or utcnow()
     stmt = _upcoming_query(now)
+    if viewer is not None and getattr(viewer, "is_authenticated", False):
+        stmt = stmt.where(SessionSeries.host_id.not_in(select(Block.blocker_id).where(Block.blocked_id == viewer.id)))
     if f.category in GROUP_CATEGORIES:
         stmt = stmt.where(Post.category == f.category)
     if f.origin and f.within_miles:

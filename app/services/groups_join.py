@@ -21,7 +21,7 @@ from app.extensions import db
 from app.ids import get_by_id
 from app.models import GroupSession, SeriesMember, SessionSeat, SessionSeries, User
 from app.models.groups import ACTIVE_SEATS
-from app.services import Conflict, NotAllowed, ServiceError
+from app.services import Conflict, NotAllowed, ServiceError, exclusions
 from app.services.group_access import get_series, get_session, may_join, may_join_series, require_manager, why_not
 from app.services.groups_notices import notify
 from app.timeutil import utcnow
@@ -130,7 +130,11 @@ def waiting_position(seat: SessionSeat) -> int | None:
 def promote(session: GroupSession, link_for: Callable | None, now: datetime) -> int:
     """Give every free place to the first person waiting, and email each; the session is locked."""
     promoted = 0
-    for seat in waiting_line(session.id):
+    line = waiting_line(session.id)
+    apart = exclusions.load(with_rules=False) if line else None
+    for seat in line:
+        if exclusions.kept_from_group(seat.user_id, session.series.host_id, apart):
+            continue  # blocked or barred since they joined the line: never given a place
         if not _take(session.id):
             break
         _set_seat(seat, "joined", now)
@@ -227,6 +231,8 @@ def _seat_to_answer(actor: User, seat_id: int, states: tuple[str, ...]) -> tuple
     require_manager(actor, seat.session.series)
     session = lock_session(seat.session_id)
     db.session.refresh(seat)
+    if session.starts_at <= utcnow():
+        raise Conflict(_("This session has begun: its places can't change now."))
     if seat.status not in states:
         raise Conflict(_("This request was already answered.") if "joined" not in states
                        else _("This person is no longer in the session."))

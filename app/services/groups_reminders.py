@@ -9,10 +9,11 @@ both, so the reminders follow the new time.
 from datetime import datetime, time, timedelta
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import GroupSession, SessionSeat, SessionSeries, User
+from app.models import GroupSession, Post, SessionSeat, SessionSeries, User
+from app.services import holds
 from app.services.groups_notices import notify
 from app.timeutil import local_to_utc, utc_to_local, utcnow
 
@@ -28,9 +29,10 @@ def host_reminder_from(starts_at: datetime) -> datetime:
 
 def _due(now: datetime, column, within: timedelta) -> list[GroupSession]:
     return list(db.session.scalars(
-        select(GroupSession).join(GroupSession.series)
+        select(GroupSession).join(GroupSession.series).join(Post, Post.id == GroupSession.offer_id)
         .where(GroupSession.status == "scheduled", column.is_(None), GroupSession.starts_at > now,
-               GroupSession.starts_at <= now + within, SessionSeries.ended_at.is_(None))
+               GroupSession.starts_at <= now + within, SessionSeries.ended_at.is_(None),
+               holds.post_visible())  # none for the sessions of an offer a safety report hides
         .order_by(GroupSession.id)))  # id order: the order every other change locks sessions in
 
 
@@ -39,7 +41,8 @@ def send_reminders(link_for: Callable | None, now: datetime | None = None) -> di
     now = now or utcnow()
     attendees = hosts = 0
     for session in _due(now, GroupSession.reminded_at, timedelta(hours=ATTENDEE_HOURS)):
-        session.reminded_at = now
+        if not _claim(session, GroupSession.reminded_at, now):
+            continue
         for seat in db.session.scalars(select(SessionSeat).where(SessionSeat.session_id == session.id,
                                                                  SessionSeat.status == "joined")
                                        .order_by(SessionSeat.id)):
@@ -49,9 +52,21 @@ def send_reminders(link_for: Callable | None, now: datetime | None = None) -> di
     for session in _due(now, GroupSession.host_reminded_at, timedelta(hours=31)):
         if now < host_reminder_from(session.starts_at) or session.is_full:
             continue
-        session.host_reminded_at = now
+        if not _claim(session, GroupSession.host_reminded_at, now):
+            continue
         notify(db.session.get(User, session.series.host_id), "group_host_reminder", session, link_for,
                with_place=True, places_left=session.places_left, taken=session.taken)
         hosts += 1
     db.session.commit()
     return {"reminded": attendees, "hosts_reminded": hosts}
+
+
+def _claim(session: GroupSession, column, now: datetime) -> bool:
+    """Mark the reminder sent, only if nobody did and the session was not moved or cancelled since it
+    was read (a move clears the mark and changes the time: the reminder then follows the new time)."""
+    done = db.session.execute(update(GroupSession).where(
+        GroupSession.id == session.id, column.is_(None), GroupSession.starts_at == session.starts_at,
+        GroupSession.status == "scheduled").values({column: now}).execution_options(synchronize_session=False)).rowcount
+    if done:
+        setattr(session, column.key, now)
+    return bool(done)

@@ -174,6 +174,10 @@ def create_series(actor: User, offer_id: int, data: SeriesInput, link_for: Calla
     db.session.add(series)
     db.session.flush()
     made = materialise(series, now)
+    # The offer stays open for as long as its group meets (posts otherwise expire after a month,
+    # and an expiring offer ends its series): until the last session of the rule, 104 at most.
+    last = (occurrences(rule, first) or [first])[-1]
+    offer.expires_at = max(offer.expires_at, local_to_utc(last.date(), last.time()) + timedelta(days=1, minutes=minutes))
     db.session.commit()
     log.info("series %s scheduled for offer %s: %s sessions so far", series.id, offer.id, made)
     return series
@@ -239,6 +243,8 @@ def change_session(actor: User, session_id: int, change: SessionChange, link_for
     require_manager(actor, session.series)
     if session.status == "cancelled":
         raise Conflict(_("This session was cancelled."))
+    if session.starts_at <= now or session.series.ended_at is not None:
+        raise Conflict(_("This session has begun or its series has ended; it can't be changed now."))
     first, minutes = _times(change.day, change.start, change.end, now, "day")
     places = _places(change.places)
     place = _place_details(change.place_details)

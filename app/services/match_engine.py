@@ -14,7 +14,7 @@ from matching.timeplan import Horizon
 from app.extensions import db
 from app.models import Post, PostWindow, WeeklySlot
 from app.models.posts import MONEY_CATEGORY, urgency_on
-from app.services import geo
+from app.services import exclusions, geo, holds
 from app.timeutil import local_today, utcnow
 
 KM_PER_MILE = 1.609344
@@ -48,11 +48,13 @@ def to_offer(post, capacity: int | None = None, slots=None) -> matching.Offer:
 
 
 def _conditions(kind: str, category: str | None, near: tuple[float, float, float] | None) -> list:
-    """Open posts with units left; `near=(lat, lon, miles)` keeps those within reach, by an
+    """Open posts with units left that no safety report hides; `near=(lat, lon, miles)` keeps those within reach, by an
     indexed box on the public cells (a little wider than the circle; the engine checks exactly)."""
     # Money never goes person to person: it moves only through the fund (MONEY_CATEGORY).
     conds = [Post.kind == kind, Post.status == "open", Post.expires_at > utcnow(), Post.units_committed < Post.quantity,
-             Post.category != MONEY_CATEGORY]
+             Post.category != MONEY_CATEGORY,
+             # A post a safety report hides gets no proposals (an anti-join on the indexed concerns.post_id).
+             holds.post_visible()]
     if kind == "need":
         conds.append(Post.repeats.is_(False))  # needs that repeat are matched date by date (repeat_matching.py)
     if category:
@@ -96,45 +98,56 @@ def reach_of_offers(category: str) -> float:
         Post.kind == "offer", Post.status == "open", Post.category == category)) or 0.0)
 
 
-def _instance(needs, offers) -> matching.Instance:
-    return matching.Instance(now=datetime.now(timezone.utc), needs=tuple(needs), offers=tuple(offers),
-                             top_k=current_app.config["MATCH_TOP_K"])
+def _instance(prepared: exclusions.Prepared) -> matching.Instance:
+    """The engine's instance for posts that went through `exclusions.prepare` (the safety rules)."""
+    return matching.Instance(now=datetime.now(timezone.utc), needs=prepared.needs, offers=prepared.offers,
+                             top_k=current_app.config["MATCH_TOP_K"], **prepared.fields)
 
 
 def candidates_for_need(need: Post, exclude_offers: set[int] = frozenset(), units: int | None = None) -> list[matching.Candidate]:
-    """Ranked feasible open offers for one need (the engine's single-post call)."""
+    """Ranked feasible open offers for one need (the engine's single-post call), never one whose
+    owner a block, bar or rule keeps from this need (app/services/exclusions.py)."""
     offers = open_for_engine("offer", need.category, exclude_offers, (need.lat, need.lon, reach_of_offers(need.category)))
     if not offers:
         return []
-    n = to_need(need, units)
-    return matching.Engine(_instance([n], offers)).candidates_for_need(n)
+    prepared = exclusions.prepare([to_need(need, units)], offers)
+    if not prepared.offers:
+        return []
+    return prepared.keep(matching.Engine(_instance(prepared)).candidates_for_need(prepared.needs[0]))
 
 
 def candidates_for_offer(offer: Post, exclude_needs: set[int] = frozenset()) -> list[matching.Candidate]:
-    """Ranked feasible open needs for one offer."""
+    """Ranked feasible open needs for one offer, never one a block, bar or rule keeps from it."""
     needs = open_for_engine("need", offer.category, exclude_needs, (offer.lat, offer.lon, offer.radius_miles or 10.0))
     if not needs:
         return []
-    o = to_offer(offer)
-    return matching.Engine(_instance(needs, [o])).candidates_for_offer(o)
+    prepared = exclusions.prepare(needs, [to_offer(offer)])
+    if not prepared.needs:
+        return []
+    return prepared.keep(matching.Engine(_instance(prepared)).candidates_for_offer(prepared.offers[0]))
 
 
-def check_pair(need: Post, offer: Post) -> matching.Candidate | None:
-    """The engine's verdict on one pair: a candidate with score and reasons, or None if infeasible."""
+def check_pair(need: Post, offer: Post, rules: bool = True, snapshot=None) -> matching.Candidate | None:
+    """The engine's verdict on one pair: a candidate with score and reasons, or None if infeasible
+    or (with `rules`) kept apart by a block, bar or rule; `rules=False` is the bare feasibility."""
     if MONEY_CATEGORY in (need.category, offer.category):
         return None  # money moves only through the fund
-    n, o = to_need(need), to_offer(offer)
-    engine = matching.Engine(_instance([n], [o]))
-    found = engine.candidates_for_need(n, top_k=1)
+    prepared = exclusions.prepare([to_need(need)], [to_offer(offer)], apply=rules, snapshot=snapshot)
+    if not prepared.needs or not prepared.offers:
+        return None
+    engine = matching.Engine(_instance(prepared))
+    found = prepared.keep(engine.candidates_for_need(prepared.needs[0], top_k=1))
     return found[0] if found else None
 
 
 def solve(needs: list[matching.Need], offers: list[matching.Offer]) -> matching.Result:
-    """The whole assignment over the given open posts (for `flask match run`)."""
+    """The whole assignment over the given open posts (for `flask match run`), without any pair
+    the safety rules keep apart."""
     from app.ops.metrics import ENGINE_SECONDS
 
+    prepared = exclusions.prepare(needs, offers)
     with ENGINE_SECONDS.time():
-        return matching.solve(_instance(needs, offers))
+        return prepared.keep_result(matching.solve(_instance(prepared)))
 
 
 def scheduled_time(need: Post, offer: Post) -> datetime | None:

@@ -1,7 +1,7 @@
 """What coordinators and posters read about matches: the queue of proposals, unmet needs, the
 offers a coordinator can match by hand, and a need's status line for its poster."""
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select
@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Match, Post, Suggestion
 from app.models.matches import ACTIVE
 from app.models.posts import most_urgent_first
+from app.services import exclusions, holds
 from app.services import match_engine as engine
 from app.timeutil import local_today
 
@@ -63,6 +64,10 @@ class QueueItem:
     suggestions: list[Suggestion]
     # For a need that repeats: (dates this proposal covers, dates of the need still to help with).
     dates: tuple[int, int] | None = None
+    # Why a block, bar or rule keeps this pair apart (it can't be approved), for coordinators;
+    # and the same for each other candidate (offer id -> reasons) that can't be swapped to now.
+    left_out: list[str] = field(default_factory=list)
+    held_back: dict[int, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -101,7 +106,8 @@ class QueuePage:
 def queue(page: int = 1, per_page: int | None = None) -> QueuePage:
     """Proposals waiting for a coordinator, most urgent and longest waiting first: page `page` of
     `per_page` (all of them when None; a page past the end shows the last). Three queries for any
-    page: the count, the page's proposals with both posts, and their needs' other candidates."""
+    page: the count, the page's proposals with both posts, and their needs' other candidates
+    (and a constant few reading the safety rules, when the page has proposals)."""
     waiting = Match.status == "proposed"
     total = None
     stmt = (select(Match).join(Post, Post.id == Match.need_id).where(waiting)
@@ -119,9 +125,25 @@ def queue(page: int = 1, per_page: int | None = None) -> QueuePage:
     dates = _dates_covered([m for m in rows if m.need.repeats])
     items = [QueueItem(m, engine.km_to_bucket(m.distance_km),
                        [s for s in by_need.get(m.need_id, []) if s.offer_id != m.offer_id], dates.get(m.id)) for m in rows]
+    _explain(items)
     if not per_page:
         return QueuePage(items, len(items), 1, max(1, len(items)))
     return QueuePage(items, total, page, per_page)
+
+
+def _explain(items: list[QueueItem]) -> None:
+    """Say beside each proposal, and each candidate to swap to, why the safety rules keep it apart
+    (one read of the rules for the whole page)."""
+    if not items:
+        return
+    snapshot = exclusions.load()
+    if snapshot.empty:
+        return
+    for item in items:
+        need = item.match.need
+        item.left_out = snapshot.why(need.owner_id, need.category, item.match.offer.owner_id)
+        item.held_back = {s.offer_id: why for s in item.suggestions
+                          if (why := snapshot.why(need.owner_id, need.category, s.offer.owner_id))}
 
 
 def _dates_covered(matches: list[Match]) -> dict[int, tuple[int, int]]:
@@ -153,14 +175,17 @@ def unmet_needs() -> list[Post]:
         .order_by(*most_urgent_first(local_today()))))
 
 
-def search_offers(need: Post, q: str, limit: int = 20) -> list[tuple[Post, object]]:
+def search_offers(need: Post, q: str, limit: int = 20) -> list[tuple[Post, object, list[str]]]:
     """Open offers with capacity for a manual match: the need's category first, then the rest;
-    each with the engine's verdict (None when the engine finds the pair infeasible)."""
+    each with the engine's verdict (None when the engine finds the pair infeasible) and, for
+    coordinators, why a block, bar or rule keeps it from this need ([] when nothing does)."""
     stmt = select(Post).where(Post.kind == "offer", Post.status == "open", Post.units_committed < Post.quantity,
-                              Post.owner_id != need.owner_id).options(selectinload(Post.weekly_slots))
+                              Post.owner_id != need.owner_id, holds.post_visible()).options(selectinload(Post.weekly_slots))
     if q:
         stmt = stmt.where(func.lower(Post.title).contains(q.lower()))
     else:
         stmt = stmt.where(Post.category == need.category)
     offers = db.session.scalars(stmt.order_by((Post.category == need.category).desc(), Post.created_at.desc()).limit(limit)).all()
-    return [(o, engine.check_pair(need, o) if o.category == need.category else None) for o in offers]
+    snapshot = exclusions.load()
+    return [(o, engine.check_pair(need, o, rules=False) if o.category == need.category else None,
+             snapshot.why(need.owner_id, need.category, o.owner_id)) for o in offers]

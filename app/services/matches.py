@@ -20,7 +20,8 @@ from app.models import Match, Post, Suggestion, User
 from app.models.matches import ACTIVE, can_move
 from app.models.repeat import LIVE, NeedOccurrence
 from app.models.posts import MONEY_CATEGORY
-from app.services import Conflict, FieldError, NotAllowed, audit
+from app.services import Conflict, FieldError, NotAllowed, audit, holds
+from app.services import exclusions
 from app.services import match_engine as engine
 from app.services import repeat_matching
 from app.services.accounts import require_confirmed
@@ -63,11 +64,20 @@ def post_closed(post: Post) -> None:
     if post.kind == "offer":
         from app.services.groups_schedule import end_open_series
 
-        end_open_series(post)  # a group's sessions end with its offer
+        from app.jobs.registry import external
+
+        # A group's sessions end with its offer; the emails link to each session (outside a request too).
+        end_open_series(post, lambda session: external("groups.session", session_id=session.id))
 
 
 
 # Decisions (coordinators) --------------------------------------------------------------------
+
+def _refuse_if_hidden(*posts: Post) -> None:
+    """A post a safety report hides is matched with nobody until a coordinator acts on the report."""
+    if any(holds.post_hidden(post.id) for post in posts):
+        raise Conflict(_("A safety report hides this request or offer; act on the report first."))
+
 
 def _require_coordinator(actor: User) -> None:
     if not actor.is_coordinator:
@@ -135,6 +145,8 @@ def approve(actor: User, match_id: int, link_for) -> Match:
         raise Conflict(_("This match is already %(state)s.", state=_state(match)))
     if MONEY_CATEGORY in (match.need.category, match.offer.category):
         raise Conflict(_("Money goes through the emergency fund, with two approvals; it is never matched person to person."))
+    _refuse_if_hidden(match.need, match.offer)  # approving would email both contact cards
+    exclusions.refuse_if_left_out(match.need, match.offer)  # a block, bar or rule: the coordinator's reason
     now = utcnow()
     _move(match, "approved", decided_by_id=actor.id, decided_at=now,
           respond_by=now + timedelta(hours=current_app.config["MATCH_RESPONSE_HOURS"]),
@@ -142,7 +154,8 @@ def approve(actor: User, match_id: int, link_for) -> Match:
     if not _take(match.offer_id, match.units):
         db.session.rollback()
         raise Conflict(_("No longer available: this offer has no room left. Swap to another candidate or match by hand."))
-    if not match.need.repeats and not _take(match.need_id, match.units):
+    # A need that repeats holds no units; taking none still checks, atomically, that it is open.
+    if not _take(match.need_id, 0 if match.need.repeats else match.units):
         db.session.rollback()
         raise Conflict(_("This request is already covered by other matches, or it was closed."))
     audit.record(actor, "approve", "match", match.id, need=match.need_id, offer=match.offer_id, units=match.units)
@@ -162,7 +175,7 @@ def reject(actor: User, match_id: int, reason: str) -> Match:
     match = get_match(match_id)
     _not_own(actor, match)
     _move(match, "rejected", decided_by_id=actor.id, decided_at=utcnow(), reject_reason=reason, closed_at=utcnow())
-    audit.record(actor, "reject", "match", match.id, reason=reason)
+    audit.record(actor, "reject", "match", match.id)  # the reason is on the match (erasable); the log keeps codes
     db.session.commit()
     return match
 
@@ -182,10 +195,15 @@ def swap(actor: User, match_id: int, offer_id: int) -> Match:
         raise Conflict(_("No longer available: that offer is closed or full. Choose another."))
     if actor.id == offer.owner_id:
         raise NotAllowed(_("You can't decide a match on your own post; ask another coordinator."))
+    _refuse_if_hidden(match.need, offer)
+    exclusions.refuse_if_left_out(match.need, offer, field="offer_id")
     _move(match, "rejected", decided_by_id=actor.id, decided_at=utcnow(), reject_reason="Swapped for another offer",
           closed_at=utcnow())
     new = _proposal(match.need, offer, min(match.units, offer.units_left), suggestion, source=match.source, actor=actor)
     db.session.flush()
+    if match.need.repeats and not repeat_matching.link_pair(new):
+        db.session.rollback()
+        raise FieldError("offer_id", _("That offer fits none of this request's dates still open. Choose another."))
     audit.record(actor, "swap", "match", match.id, new_match=new.id, offer=offer_id)
     db.session.commit()
     return new
@@ -205,14 +223,17 @@ def manual_match(actor: User, need_id: int, offer_id: int, units: int | None, li
         raise Conflict(_("Money goes through the emergency fund, with two approvals; it is never matched person to person."))
     if not need.is_open or not offer.is_open:
         raise Conflict(_("That request or offer is closed."))
+    _refuse_if_hidden(need, offer)
+    exclusions.refuse_if_left_out(need, offer, field="offer_id")
     if units is None:
         units = min(need.units_left, offer.units_left)
     if units < 1 or units > need.units_left:
         raise FieldError("units", _("Enter between %(low)s and %(high)s.", low=1, high=need.units_left))
     match = _proposal(need, offer, units, engine.check_pair(need, offer), source="manual", actor=actor)
     db.session.flush()
-    if need.repeats:
-        repeat_matching.link_pair(match)
+    if need.repeats and not repeat_matching.link_pair(match):
+        db.session.rollback()
+        raise FieldError("offer_id", _("That offer fits none of this request's dates still open: check its weekly times."))
     audit.record(actor, "manual_match", "match", match.id, need=need.id, offer=offer.id, units=units)
     # One transaction with the approval: if the offer has no room, nothing of this stays behind.
     return approve(actor, match.id, link_for)
@@ -228,7 +249,14 @@ def pending_pair(need_id: int, offer_id: int | None) -> bool:
 
 
 def volunteer(actor: User, need_id: int, offer_id: int, note: str) -> Match:
-    """'I can help': the member proposes one of their offers for this need; coordinators decide."""
+    """'I can help': the member proposes one of their offers for this need; coordinators decide.
+
+    A pair that a block, a bar or a rule for this kind of help keeps apart is taken as a proposal
+    like any other, with the same reply, and never reaches approval: `approve` refuses it and the
+    queue shows coordinators why (app/services/exclusions.py). Refusing it here instead would tell
+    the helper something only a coordinator may know: that the asker is a resident (a rule for
+    residents' needs, a bar from residents), or that one of the two blocked the other. So the
+    engine's verdict here is the bare feasibility of the pair, the same whoever asks."""
     require_confirmed(actor)
     need = get_by_id(Post, need_id)
     if need is None or need.kind != "need":
@@ -240,6 +268,10 @@ def volunteer(actor: User, need_id: int, offer_id: int, note: str) -> Match:
     offer = get_by_id(Post, offer_id)
     if offer is None or offer.kind != "offer" or offer.owner_id != actor.id or not offer.is_open:
         raise FieldError("offer_id", _("Choose one of your open offers."))
+    if holds.post_hidden(offer.id):
+        # A safety report hides the offer: refused in the words for an offer that can't help, so
+        # the refusal says nothing about the report.
+        raise FieldError("offer_id", _("Your offer doesn't reach this request: check its distance and its weekly times."))
     if offer.category != need.category:
         raise FieldError("offer_id", _("Choose an offer in %(category)s.", category=need.category_label))
     if need.category == MONEY_CATEGORY:
@@ -261,13 +293,17 @@ def volunteer(actor: User, need_id: int, offer_id: int, note: str) -> Match:
         existing.source = "volunteer"
         db.session.commit()
         return existing
-    candidate = engine.check_pair(need, offer)
+    # A need that repeats is checked against its dates still open (any of them, not only the first).
+    candidate = (repeat_matching.check_pair(need, offer, rules=False) if need.repeats
+                 else engine.check_pair(need, offer, rules=False))
     if candidate is None:
         raise FieldError("offer_id", _("Your offer doesn't reach this request: check its distance and its weekly times."))
     match = _proposal(need, offer, min(need.units_left, offer.units_left), candidate, source="volunteer", actor=actor,
                       note=note or None)
-    if need.repeats:
-        repeat_matching.link_pair(match)
+    # A pair kept apart holds none of a repeating need's dates (they stay open for other helpers).
+    if need.repeats and not exclusions.left_out(need, offer) and not repeat_matching.link_pair(match):
+        db.session.rollback()
+        raise FieldError("offer_id", _("Your offer doesn't reach this request: check its distance and its weekly times."))
     db.session.commit()
     return match
 
@@ -280,6 +316,9 @@ def answer(actor: User, match_id: int, accept: bool, link_for=None) -> Match:
         raise NotAllowed(_("Only the two matched people can answer."))
     if match.status != "approved":
         raise Conflict(_("This match is %(state)s; there is nothing to answer now.", state=_state(match)))
+    if holds.match_paused(match.id):
+        # A safety report holds it: confirming would email both contact cards and the place.
+        raise Conflict(_("This match is paused while a coordinator looks at it; it can be answered once they are done."))
     column = Match.need_answer if side == "need" else Match.offer_answer
     if getattr(match, f"{side}_answer") is not None:
         raise Conflict(_("You have already answered."))

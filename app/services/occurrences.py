@@ -16,7 +16,7 @@ from app.extensions import db
 from app.ids import get_by_id
 from app.models import Match, Post, User
 from app.models.repeat import FINISHED, LIVE, NeedOccurrence
-from app.services import Conflict, NotAllowed, audit
+from app.services import Conflict, NotAllowed, audit, holds
 from app.services.disclosure import side_of
 from app.services.match_notices import notify_both
 from app.services.repeat_matching import STOPPED
@@ -69,7 +69,7 @@ def skip(actor: User, occurrence_id) -> NeedOccurrence:
     if row.starts_at <= utcnow():
         raise Conflict(_("This date has begun; say whether it happened instead."))
     _set(row, actor, LIVE, "skipped")
-    if match is not None:
+    if match is not None and match.status in ("approved", "accepted"):
         notify_both(match, "occurrence_skipped", _l("One date is not needed"), skip_side="need",
                     extra={"occurrence": row})
     _audit(actor, need, "occurrence_skip", row)
@@ -157,7 +157,10 @@ def _close_if_finished(need: Post, match: Match | None) -> None:
     left = db.session.scalar(select(func.count()).where(NeedOccurrence.need_id == need.id,
                                                         NeedOccurrence.status.notin_(FINISHED))) or 0
     if not left and need.status == "open":
+        from app.services.matches import post_closed
+
         need.status, need.closed_at = "fulfilled", utcnow()
+        post_closed(need)  # proposals still waiting end; nothing else is under way
 
 
 def _audit(actor: User, need: Post, action: str, row: NeedOccurrence) -> None:
@@ -173,21 +176,29 @@ def send_reminders(link_for, now=None) -> int:
     due = db.session.execute(select(NeedOccurrence, Match).join(Match, Match.id == NeedOccurrence.match_id).where(
         Match.status == "accepted", NeedOccurrence.status.in_(("matched", "confirmed")),
         NeedOccurrence.reminded_at.is_(None), NeedOccurrence.starts_at > now,
-        NeedOccurrence.starts_at <= now + timedelta(hours=36))).all()
+        NeedOccurrence.starts_at <= now + timedelta(hours=36), holds.match_not_paused())).all()
+    sent = 0
     for row, match in due:
-        row.reminded_at = now
+        # Only if the date was not skipped, moved or reminded since it was read.
+        if not db.session.execute(update(NeedOccurrence).where(
+                NeedOccurrence.id == row.id, NeedOccurrence.reminded_at.is_(None), NeedOccurrence.starts_at == row.starts_at,
+                NeedOccurrence.status.in_(("matched", "confirmed"))).values(reminded_at=now)
+                .execution_options(synchronize_session=False)).rowcount:
+            continue
+        sent += 1
         notify_both(match, "occurrence_reminder", _l("Reminder: your help is coming up"), link_for=link_for,
                     extra={"occurrence": row})
     db.session.commit()
-    return len(due)
+    return sent
 
 
-def mark_matched(match: Match, occurrence_ids: list[int]) -> None:
-    """Link a new proposal to the occurrences it covers (only those still looking)."""
-    if occurrence_ids:
-        db.session.execute(update(NeedOccurrence).where(NeedOccurrence.id.in_(occurrence_ids),
+def mark_matched(match: Match, occurrence_ids: list[int]) -> int:
+    """Link a new proposal to the occurrences it covers (only those still looking); how many."""
+    if not occurrence_ids:
+        return 0
+    return db.session.execute(update(NeedOccurrence).where(NeedOccurrence.id.in_(occurrence_ids),
                                                         NeedOccurrence.status == "open", NeedOccurrence.match_id.is_(None))
-                           .values(match_id=match.id, status="matched").execution_options(synchronize_session=False))
+                           .values(match_id=match.id, status="matched").execution_options(synchronize_session=False)).rowcount
 
 
 def covered(match: Match) -> list[NeedOccurrence]:
@@ -209,6 +220,9 @@ def rows_for(viewer: User, need: Post, match: Match | None = None) -> list[tuple
         side = side_of(viewer, m) if m else ("need" if need.owner_id == viewer.id else None)
         asking, helper = viewer.is_coordinator or side == "need", viewer.is_coordinator or side in ("need", "offer")
         actions = []
+        if not need.is_open:
+            out.append((row, ()))  # a closed request: its dates are history
+            continue
         if asking and row.status in LIVE and row.starts_at > now:
             actions.append("skip")
         if helper and m is not None and m.status == "accepted":

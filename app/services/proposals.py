@@ -11,6 +11,7 @@ from app.models import Match, Post, Suggestion, User
 from app.models.matches import ACTIVE
 from app.models.repeat import LIVE, NeedOccurrence
 from app.models.posts import MONEY_CATEGORY
+from app.services import holds
 from app.services import match_engine as engine
 from app.services import repeat_matching
 from app.timeutil import utcnow
@@ -66,7 +67,10 @@ def _proposed_units(column, post_id: int) -> int:
 
 
 def propose_for_need(need: Post, candidates=None) -> list[Match]:
-    """Rank offers for this need, keep the list, and propose the best ones that cover what is left."""
+    """Rank offers for this need, keep the list, and propose the best ones that cover what is left
+    (none while a safety report hides the need)."""
+    if holds.post_hidden(need.id):
+        return []
     if need.repeats:
         return repeat_matching.propose(need, candidates)
     if candidates is None:
@@ -88,7 +92,10 @@ def propose_for_need(need: Post, candidates=None) -> list[Match]:
 
 
 def propose_for_offer(offer: Post, candidates=None) -> list[Match]:
-    """Offer this new or changed offer to the waiting needs it fits best, up to its capacity."""
+    """Offer this new or changed offer to the waiting needs it fits best, up to its capacity (none
+    while a safety report hides the offer)."""
+    if holds.post_hidden(offer.id):
+        return []
     busy = set(db.session.scalars(select(Match.need_id).where(Match.status.in_(ACTIVE))))
     if candidates is None:
         candidates = engine.candidates_for_offer(offer, exclude_needs=busy)

@@ -63,6 +63,16 @@ def validate(data) -> None:
         raise FieldError(field, _("Give the first date and time; it repeats from there."))
     if not rep.days or any(not isinstance(d, int) or not 0 <= d <= 6 for d in rep.days):
         raise FieldError("repeat_days", _("Choose the days of the week it repeats on."))
+    if first[0].weekday() not in rep.days:
+        from app.models.posts import DAY_LABELS
+
+        # The first date is the first time it happens: its weekday is one of the days it repeats on.
+        raise FieldError("repeat_days", _("The first date is a %(day)s: tick %(day)s too, or change the first date.",
+                                          day=DAY_LABELS[first[0].weekday()]))
+    return_time = getattr(data, "return_time", None)
+    if data.category == "rides" and data.return_trip and return_time and data.appointment_at \
+            and return_time <= data.appointment_at.time():
+        raise FieldError("return_time", _("The ride back must be after the appointment."))
     if (rep.until is None) == (rep.count is None):
         raise FieldError("repeat_until", _("Say until when it repeats, or how many times (one of the two)."))
     start_day = first[1].date()
@@ -82,9 +92,9 @@ def validate(data) -> None:
 
 
 def rule_text(first_start: datetime, rep: RepeatInput) -> str:
-    """The RFC 5545 rule (floating local time) for weekly repeats from the first window's start.
-    The first date always counts, whatever its weekday."""
-    days = sorted(set(rep.days) | {first_start.weekday()})
+    """The RFC 5545 rule (floating local time) for weekly repeats from the first window's start
+    (whose weekday is one of `rep.days`, see `validate`)."""
+    days = sorted(set(rep.days))
     end = f"COUNT={rep.count}" if rep.count else f"UNTIL={rep.until:%Y%m%d}T235959"
     return f"DTSTART:{first_start:%Y%m%dT%H%M%S}\nRRULE:FREQ=WEEKLY;BYDAY={','.join(BYDAY[d] for d in days)};{end}"
 
@@ -113,18 +123,20 @@ def planned(post, first: tuple[datetime, datetime] | None, return_time: time | N
     length = end - start
     starts = local_dates(post.repeat_rule) if post.repeat_rule else [start]
     out = []
+    # Lengths are added in UTC: a window that starts in the hour skipped when clocks go forward
+    # keeps its length instead of ending before it starts.
     for local_start in starts:
-        local_end = local_start + length
+        start_utc = _utc(local_start, zone)
         key = f"{local_start:%Y-%m-%d}"
-        out.append((f"{key}/out", "out", _utc(local_start, zone), _utc(local_end, zone)))
+        out.append((f"{key}/out", "out", start_utc, start_utc + length))
         if post.return_trip:
             trip = timedelta(minutes=post.duration_min or 60)
             if return_time is not None:
-                back_start = datetime.combine(local_start.date(), return_time)
-                back_end = back_start + trip + RIDE_SLACK
+                back = _utc(datetime.combine(local_start.date(), return_time), zone)
+                out.append((f"{key}/return", "return", back, back + trip + RIDE_SLACK))
             else:
-                back_start, back_end = local_end, local_end + RETURN_WITHIN + trip
-            out.append((f"{key}/return", "return", _utc(back_start, zone), _utc(back_end, zone)))
+                back = start_utc + length
+                out.append((f"{key}/return", "return", back, back + RETURN_WITHIN + trip))
     return out
 
 
@@ -136,7 +148,13 @@ def apply(post, data) -> None:
     post.repeat_rule = rule_text(first[0], rep) if first and rep is not None and rep.wanted else None
     return_time = getattr(data, "return_time", None) if post.return_trip else None
     post.return_min = return_time.hour * 60 + return_time.minute if return_time else None
-    sync(post, planned(post, first, return_time))
+    wanted = planned(post, first, return_time)
+    if post.id is not None and bool(wanted) != bool(post.repeats):
+        _refuse_if_under_way(post, "repeat_days" if post.repeat_rule or post.repeats else "return_trip")
+    sync(post, wanted)
+    if wanted:
+        # A need that repeats stays open until its last date (posts otherwise expire sooner).
+        post.expires_at = max(post.expires_at or wanted[-1][3], max(w[3] for w in wanted) + timedelta(days=1))
 
 
 def sync(post, wanted: list[tuple[str, str, datetime, datetime]]) -> None:
@@ -154,11 +172,45 @@ def sync(post, wanted: list[tuple[str, str, datetime, datetime]]) -> None:
             continue
         keep.add(key)
         if row.status in LIVE and (row.starts_at, row.ends_at) != (start, end):
+            _refuse_if_held(row)
             row.starts_at, row.ends_at, row.status, row.match_id = start, end, "open", None
     for key, row in by_key.items():
         if key not in keep and row.status in LIVE:
-            post.occurrences.remove(row)
-    post.repeats = bool(post.occurrences)
+            post.occurrences.remove(row)  # a date no longer asked for: its helper is free that day
+    post.repeats = bool(wanted)
+
+
+def _holding(match_id: int | None) -> bool:
+    from app.models import Match
+    from app.models.matches import HOLDING
+
+    return match_id is not None and db.session.get(Match, match_id).status in HOLDING
+
+
+def _refuse_if_held(row: NeedOccurrence) -> None:
+    """A date a helper has been approved for keeps its time: the helper agreed to that time."""
+    if _holding(row.match_id):
+        db.session.rollback()  # nothing of the edit is kept
+        raise FieldError("repeat_days", _("A helper is matched for the dates you changed: skip the dates you don't need "
+                                          "instead, or ask a coordinator to end the match first."))
+
+
+def _refuse_if_under_way(post, field: str) -> None:
+    """Turning help that repeats into one-off help (or back) while a match holds it would leave
+    that match covering nothing; proposals still waiting are withdrawn instead."""
+    from sqlalchemy import select
+
+    from app.models import Match
+    from app.models.matches import HOLDING
+
+    under_way = db.session.scalars(select(Match).where(Match.need_id == post.id, Match.status.in_(HOLDING))).first()
+    if under_way is not None:
+        db.session.rollback()  # nothing of the edit is kept
+        raise FieldError(field, _("A match is under way for this request, so it can't switch between one date and "
+                                  "several dates now. Post a new request instead."))
+    from app.services.proposals import _cancel_proposals
+
+    _cancel_proposals(post, source=None)
 
 
 def repeat_input_of(post) -> tuple[RepeatInput | None, time | None]:

@@ -17,6 +17,7 @@ import matching
 from app.extensions import db
 from app.models import Match, Post
 from app.models.repeat import NeedOccurrence
+from app.services import exclusions
 from app.services import match_engine as engine
 from app.timeutil import community_zone, utcnow
 
@@ -39,10 +40,15 @@ def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc)
 
 
-def open_dates(need: Post) -> list[NeedOccurrence]:
-    """The need's dates still to come that no match covers."""
+def open_dates(need: Post, replanning: bool = False) -> list[NeedOccurrence]:
+    """The need's dates still to come that no match covers; with `replanning`, also those covered
+    by the engine's own proposals still waiting (which a fresh plan replaces)."""
+    free = NeedOccurrence.match_id.is_(None)
+    if replanning:
+        free = free | NeedOccurrence.match_id.in_(select(Match.id).where(
+            Match.need_id == need.id, Match.status == "proposed", Match.source == "engine"))
     return list(db.session.scalars(select(NeedOccurrence).where(
-        NeedOccurrence.need_id == need.id, NeedOccurrence.status == "open", NeedOccurrence.match_id.is_(None),
+        NeedOccurrence.need_id == need.id, NeedOccurrence.status.in_(("open", "matched")), free,
         NeedOccurrence.ends_at > utcnow()).order_by(NeedOccurrence.starts_at, NeedOccurrence.leg)))
 
 
@@ -62,16 +68,19 @@ def _excluded_offers(need_id: int) -> set[int]:
         Match.need_id == need_id, (Match.status.in_(("rejected", "declined", "no_show"))) | (Match.reject_reason == STOPPED))))
 
 
-def _solve(need: Post, rows: list[NeedOccurrence], offers: list) -> matching.Result:
-    n = as_need(need, rows)
-    instance = matching.Instance(now=datetime.now(timezone.utc), needs=(n,), offers=tuple(offers),
-                                 top_k=current_app.config["MATCH_TOP_K"], format=matching.FORMAT_V2)
-    return matching.solve(instance)
+def _solve(need: Post, rows: list[NeedOccurrence], offers: list, rules: bool = True) -> matching.Result:
+    """The engine's version 2 over the need's dates, without any offer whose owner a block, bar or
+    rule keeps from this need (app/services/exclusions.py); `rules=False`: bare feasibility."""
+    prepared = exclusions.prepare([as_need(need, rows)], offers, apply=rules)
+    instance = matching.Instance(now=datetime.now(timezone.utc), needs=prepared.needs, offers=prepared.offers,
+                                 top_k=current_app.config["MATCH_TOP_K"], format=matching.FORMAT_V2, **prepared.fields)
+    return prepared.keep_result(matching.solve(instance))
 
 
-def plan(need: Post) -> Plan | None:
-    """Read-only: the engine's candidates and assignment for the need's open dates."""
-    rows = open_dates(need)
+def plan(need: Post, replanning: bool = True) -> Plan | None:
+    """Read-only: the engine's candidates and assignment for the need's open dates (and those of
+    its engine proposals, which `propose_after_save` cancels before writing the new ones)."""
+    rows = open_dates(need, replanning=replanning)
     if not rows:
         return None
     reach = engine.reach_of_offers(need.category)
@@ -87,7 +96,7 @@ def propose(need: Post, planned: "Plan | None" = None) -> list[Match]:
     from app.services.occurrences import mark_matched
     from app.services.proposals import _proposal, _store_suggestions
 
-    planned = planned if planned is not None else plan(need)
+    planned = planned if planned is not None else plan(need, replanning=False)
     if planned is None:
         return []
     _store_suggestions(need, planned.candidates)
@@ -108,26 +117,38 @@ def propose(need: Post, planned: "Plan | None" = None) -> list[Match]:
         match = _proposal(need, offer, min(need.quantity, offer.units_left), best.get(offer_id))
         match.standing = standing
         db.session.flush()
-        mark_matched(match, ids)
-        made.append(match)
+        if mark_matched(match, ids):
+            made.append(match)
+        else:  # its dates were taken meanwhile: no proposal that covers nothing
+            db.session.delete(match)
     return made
 
 
-def link_pair(match: Match) -> None:
-    """A proposal made by a person ("I can help", or a coordinator by hand) on a need that repeats:
-    it covers the open dates the offer can serve, standing if that is all of them."""
-    from app.services.occurrences import mark_matched
-
-    need, offer = match.need, match.offer
+def check_pair(need: Post, offer: Post, rules: bool = True) -> matching.Candidate | None:
+    """The engine's verdict on an offer for the need's open dates: a candidate (standing or
+    covering some dates), or None when it serves none of them (or, with `rules`, when a block,
+    bar or rule keeps the two apart)."""
     rows = open_dates(need)
     if not rows:
-        return
-    result = _solve(need, rows, [engine.to_offer(offer)])
-    found = result.candidates.get(str(need.id), ())
-    if not found:
-        return
-    candidate = found[0]
+        return None
+    found = _solve(need, rows, [engine.to_offer(offer)], rules).candidates.get(str(need.id), ())
+    return found[0] if found and found[0].covers else None
+
+
+def link_pair(match: Match) -> int:
+    """A proposal made by a person ("I can help", a coordinator by hand or by swapping) on a need
+    that repeats: it covers the open dates the offer can serve, standing if that is all of them.
+    Returns how many dates it covers (0: the offer serves none of them; the caller refuses)."""
+    from app.services.occurrences import mark_matched
+
+    need, offer = db.session.get(Post, match.need_id), db.session.get(Post, match.offer_id)
+    rows = open_dates(need)
+    candidate = check_pair(need, offer)
+    if candidate is None:
+        return 0
     match.standing = bool(candidate.standing)
     ids = {str(r.id): r.id for r in rows}
+    chosen = [ids[c] for c in candidate.covers if c in ids]
     db.session.flush()
-    mark_matched(match, [ids[c] for c in candidate.covers if c in ids])
+    mark_matched(match, chosen)
+    return len(chosen)

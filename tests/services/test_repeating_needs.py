@@ -71,20 +71,22 @@ def test_a_weekday_ride_repeats_twenty_times_at_the_same_local_time(people, make
     assert [r.key for r in rows[:2]] == [f"{next_monday():%Y-%m-%d}/out", f"{next_monday() + timedelta(days=1):%Y-%m-%d}/out"]
 
 
-def test_across_the_change_to_daylight_saving_the_wall_clock_time_stays(people, make_post, monkeypatch):
-    # Second Sunday of March 2027: 7:30 CST is 13:30 UTC, 7:30 CDT is 12:30 UTC.
-    first = date(2027, 3, 8)
-    if first <= local_today():
-        pytest.skip("the test dates have passed")
-    need = ride_to_work(make_post, people.asker, first, repeat=RepeatInput(days=[0, 1, 2, 3, 4], until=date(2027, 3, 19)))
+def test_across_the_change_to_daylight_saving_the_wall_clock_time_stays(people, make_post):
+    # The next second Sunday of March: 7:30 CST is 13:30 UTC the week before, 7:30 CDT 12:30 UTC after.
+    today = local_today()
+    march = date(today.year + (today >= date(today.year, 3, 1)), 3, 1)
+    change = march + timedelta(days=(6 - march.weekday()) % 7 + 7)
+    first, last = change - timedelta(days=6), change + timedelta(days=5)
+    need = ride_to_work(make_post, people.asker, first, repeat=RepeatInput(days=[0, 1, 2, 3, 4], until=last))
     ends = [r.ends_at for r in dates_of(need)]
     assert len(ends) == 10
-    assert ends[0] == datetime(2027, 3, 8, 13, 30) and ends[-1] == datetime(2027, 3, 19, 12, 30)
+    assert ends[0] == datetime.combine(first, time(13, 30)) and ends[-1] == datetime.combine(last, time(12, 30))
 
 
 @pytest.mark.parametrize("repeat, field", [
     (RepeatInput(days=[0], until=None, count=None), "repeat_until"),
-    (RepeatInput(days=[0], until=date(2100, 1, 1), count=5), "repeat_until"),
+    (RepeatInput(days=[0], until=date(2100, 1, 1), count=5), "repeat_until"),  # both
+    (RepeatInput(days=[0], until=date(2100, 1, 1)), "repeat_until"),  # more than a year ahead
     (RepeatInput(days=[], count=5), "repeat_days"),
     (RepeatInput(days=[9], count=5), "repeat_days"),
     (RepeatInput(days=[0], count=1), "repeat_count"),

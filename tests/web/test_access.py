@@ -10,7 +10,8 @@ PUBLIC = {"main.index", "main.privacy", "posts.browse", "posts.detail", "auth.si
           "ops.healthz", "ops.readyz", "ops.metrics",
           "i18n.switch",  # the language switcher, for visitors too (a CSRF-checked POST)
           # Group sessions are found like posts; the calendar feed is public but behind a secret token.
-          "groups.index", "groups.session", "calendar.feed"}
+          "groups.index", "groups.session", "calendar.feed",
+          "membership.join"}  # the sign-up form behind an invitation link (signed, single use)
 
 
 def _url(rule):
@@ -36,14 +37,18 @@ def test_every_other_route_sends_anonymous_visitors_to_login(app, client):
 
 def test_no_route_changes_state_on_get(app):
     state_changing = {"auth.logout", "auth.resend_confirmation", "posts.withdraw", "posts.fulfilled", "posts.renew", "coord.mark_resident",
-                      "admin.set_role", "account.password", "account.digest",
+                      "admin.set_role", "account.password", "account.digest", "account.delete", "account.delete_resident",
                       "posts.help_", "matches.answer", "matches.outcome", "coord.approve", "coord.reject", "coord.swap",
                       "coord.add_note", "fund.pledge", "fund.receipt", "fund.approve", "fund.decline", "fund.cancel",
                       "fund.pay", "fund.reverse",
                       "groups.join", "groups.leave", "groups.join_series", "groups.leave_series", "groups.feedback",
                       "groups.cancel_session", "groups.cancel_series", "groups.attendance", "groups.message",
                       "groups.accept_request", "groups.refuse_request", "groups.accept_series_request",
-                      "groups.refuse_series_request", "calendar.reset_feed", "occurrences.act", "occurrences.stop"}
+                      "groups.refuse_series_request", "calendar.reset_feed", "occurrences.act", "occurrences.stop",
+                      "safety.save_check", "safety.remove_check", "safety.add_bar", "safety.lift_bar",
+                      "blocks.block_post", "blocks.block_match", "blocks.undo",
+                      "concerns.lift", "concerns.resolve", "concerns.act", "messages.send",
+                      "membership.approve", "membership.decline", "membership.invite"}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in state_changing:
             assert "GET" not in rule.methods, rule.endpoint

@@ -92,7 +92,7 @@ def test_query_count_does_not_grow_with_rows_shown(app, client, make_user, make_
     with count_queries() as many:
         html = client.get("/browse?near=54016&sort=closest").get_data(as_text=True)
     assert len(titles(html)) == 20
-    assert many.count == few.count <= 3, many.statements
+    assert many.count == few.count <= 4, many.statements  # 4: the site settings (who may read the board) first
 
 
 def test_public_pages_never_show_address_coordinates_role_or_name(app, client, make_user, make_post):

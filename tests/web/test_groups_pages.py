@@ -113,7 +113,7 @@ def test_a_full_session_says_so_with_the_position(app, make_user, group):
 
 def test_roster_attendance_and_messages_are_for_the_host_and_coordinators_only(app, client, make_user, host, group):
     session = group[0]
-    member = make_user(name="Mel Member")
+    member = make_user("resident", name="Mel Member")  # a resident: the roster must not say so
     groups_join.join_session(member, session.id, share_contact=True, link_for=link)
     base = f"/groups/sessions/{session.id}"
     assert "/auth/login" in client.get(f"{base}/roster").headers["Location"]

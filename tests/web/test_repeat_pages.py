@@ -62,7 +62,8 @@ def test_bad_repeat_input_is_explained_beside_the_field_and_kept(client, make_us
              ({"repeat_count": "500"}, "repeat_count", "from 2 to 100"),
              ({"repeat_count": "many"}, "repeat_count", "whole number"),
              ({"repeat_days": ["8"]}, "repeat_days", "days of the week"),
-             ({"repeat_until": "2999-01-01", "repeat_count": ""}, "repeat_until", "")]
+             ({"repeat_until": "2999-01-01", "repeat_count": ""}, "repeat_until", "between 2000 and 2100"),
+             ({"repeat_until": "2099-01-01", "repeat_count": ""}, "repeat_until", "a year at most")]
     for fields, field_id, words in cases:
         response = post_new(client, "need", ride_form(title="Ride to work, weekdays", **fields))
         html = response.get_data(as_text=True)
