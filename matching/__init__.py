@@ -9,6 +9,8 @@ OR-Tools; it imports nothing from the web app, Flask or SQLAlchemy. docs/matchin
 against the open posts without rebuilding anything. Version 2 adds repeating needs
 (`Need.occurrences`, a tuple of `Occurrence`) and group offers (`Offer.sessions`, a tuple of
 `Session`); `solve` solves an instance that uses them (or says format 2) as version 2 (matching/v2.py).
+Version 2's hard exclusions (`Instance.exclude_owners`, `.exclude_pairs`, `Need.requires`,
+`Offer.provides`; matching/exclusions.py) hold in every list, both stages and the single-post calls.
 """
 from __future__ import annotations
 

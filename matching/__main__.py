@@ -48,7 +48,7 @@ def cmd_solve(a) -> int:
 def cmd_generate(a) -> int:
     from matching.generate import generate
 
-    inst, truth = generate(a.needs, a.offers, region=a.region, seed=a.seed, now=a.now, v2=a.v2)
+    inst, truth = generate(a.needs, a.offers, region=a.region, seed=a.seed, now=a.now, v2=a.v2, exclusions=a.exclusions)
     _write(inst, a.output)
     if a.truth:
         _write(truth, a.truth)
@@ -88,6 +88,8 @@ def main(argv=None) -> int:
     g.add_argument("--now", help="local reference time, e.g. 2027-03-10T08:00")
     g.add_argument("--truth", help="also write {post id: topic} here")
     g.add_argument("--v2", action="store_true", help="a version 2 instance: repeating needs and group offers")
+    g.add_argument("--exclusions", action="store_true",
+                   help="version 2 with exclusions: blocks between owners, excluded pairs, requirements on rides")
     g.add_argument("-o", "--output")
     g.set_defaults(func=cmd_generate)
     c = sub.add_parser("check", help="check a solution against its instance")

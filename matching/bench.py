@@ -5,6 +5,9 @@ solve (engine build, candidates and assignment); parsing the JSON and building t
 document are shown apart. Rows: `valley:N` and `national:N` (N needs x N offers) and `single:N`
 (one new post against N open offers, mean of many calls). `valley2:N` and `national2:N` are the
 same instances with version 2's features added (`generate(..., v2=True)`), solved as version 2.
+`valleyx:N`, `nationalx:N` and `singlex:N` are version 1's rows with version 2's hard exclusions and
+requirements added (`generate(..., exclusions=True)`: 1% of the owners in blocks, 1% of the needs
+with an excluded offer, a fifth of the ride needs requiring a licence and insurance).
 """
 from __future__ import annotations
 
@@ -21,8 +24,8 @@ def _generate(region: str, size: int, path: str) -> None:
     """Write the row's instance to `path` (run in its own process, so its memory is not counted)."""
     from matching.generate import generate
 
-    v2 = region.endswith("2")
-    doc, _truth = generate(size, size, region="valley" if region == "single" else region.rstrip("2"), seed=11, v2=v2)
+    v2, ex, base = region.endswith("2"), region.endswith("x"), region.rstrip("2x")
+    doc, _truth = generate(size, size, region="valley" if base == "single" else base, seed=11, v2=v2, exclusions=ex)
     with open(path, "w") as f:
         json.dump(doc, f)
 
@@ -35,12 +38,15 @@ def _row(region: str, size: int, path: str) -> dict:
     with open(path) as f:
         instance = parse_instance(json.load(f))
     t_parse = time.perf_counter() - t0
-    if region == "single":
+    if region.startswith("single"):
         from matching.generate import generate
         from matching.model import parse_need, parse_offer
 
+        ex = region.endswith("x")
+        if ex:  # new posts with requirements (and owners some blocks name) against an instance with exclusions
+            from matching.model_v2 import parse_need_v2 as parse_need, parse_offer_v2 as parse_offer
         engine = Engine(instance)
-        extra, _ = generate(200, 200, region="valley", seed=99)
+        extra, _ = generate(200, 200, region="valley", seed=99, exclusions=ex)
         new_needs = [parse_need(dict(n, id=f"new-{i}")) for i, n in enumerate(extra["needs"])]
         new_offers = [parse_offer(dict(o, id=f"new-o{i}")) for i, o in enumerate(extra["offers"])]
         engine.candidates_for_need(new_needs[0])
@@ -50,10 +56,10 @@ def _row(region: str, size: int, path: str) -> dict:
         t0 = time.perf_counter()
         listed += sum(len(engine.candidates_for_offer(o)) for o in new_offers)
         t_offer = (time.perf_counter() - t0) / len(new_offers)
-        return {"row": f"one new post vs {size:,} open offers", "solve_s": None, "need_ms": 1000 * t_need,
-                "offer_ms": 1000 * t_offer, "pairs": listed, "peak_mb": _peak_mb(), "parse_s": t_parse}
+        return {"row": f"one new post vs {size:,} open offers" + (", exclusions" if ex else ""), "solve_s": None,
+                "need_ms": 1000 * t_need, "offer_ms": 1000 * t_offer, "pairs": listed, "peak_mb": _peak_mb(), "parse_s": t_parse}
     t0 = time.perf_counter()
-    if region.endswith("2"):
+    if region.endswith(("2", "x")):
         from matching import v2
 
         solved = v2.plan(instance)
@@ -89,7 +95,7 @@ def run(sizes: str, quick: bool = False) -> int:
     rows = [s.split(":") for s in sizes.split(",")]
     if quick:
         rows = [("valley", "2000"), ("national", "5000"), ("single", "5000")]
-    print(f"{'instance':<36} {'solve s':>8} {'peak MB':>8} {'pairs listed':>13} {'needs matched / with candidates':>32} "
+    print(f"{'instance':<47} {'solve s':>8} {'peak MB':>8} {'pairs listed':>13} {'needs matched / with candidates':>32} "
           f"{'parse s':>8} {'output s':>9} {'check':>8}")
     for region, size in rows:
         with tempfile.TemporaryDirectory(prefix="matching-bench-") as tmp:
@@ -103,10 +109,10 @@ def run(sizes: str, quick: bool = False) -> int:
                     return 1
         r = json.loads(proc.stdout.strip().splitlines()[-1])
         if r["solve_s"] is None:
-            print(f"{r['row']:<36} {'':>8} {r['peak_mb']:>8.0f} {r['pairs']:>13,}   "
+            print(f"{r['row']:<47} {'':>8} {r['peak_mb']:>8.0f} {r['pairs']:>13,}   "
                   f"per new need {r['need_ms']:.1f} ms, per new offer {r['offer_ms']:.1f} ms")
         else:
-            print(f"{r['row']:<36} {r['solve_s']:>8.2f} {r['peak_mb']:>8.0f} {r['pairs']:>13,} {r['matched']:>32} "
+            print(f"{r['row']:<47} {r['solve_s']:>8.2f} {r['peak_mb']:>8.0f} {r['pairs']:>13,} {r['matched']:>32} "
                   f"{r['parse_s']:>8.2f} {r['doc_s']:>9.2f} {r['check']:>8}")
         sys.stdout.flush()
     return 0

@@ -1,8 +1,9 @@
 """An independent checker of solutions, written from the format's rules, sharing no code with the engine.
 
-Feasibility is re-derived pair by pair with plain datetime arithmetic; recall is checked by brute
-force over all offers for a sample of needs; optimality against an LP over the listed candidates
-(scipy's HiGHS). Slow by design, for tests and benchmark cross-checks.
+Feasibility is re-derived pair by pair with plain datetime arithmetic, with version 2's exclusions
+and requirements read from the document (no excluded pair may be listed or assigned); recall is
+checked by brute force over all offers for a sample of needs; optimality against an LP over the
+listed candidates (scipy's HiGHS). Slow by design, for tests and benchmark cross-checks.
 """
 from __future__ import annotations
 
@@ -51,6 +52,21 @@ class Rules:
         ends = [_ts(w["end"]) for n in doc["needs"] for w in n.get("when") or []]
         self.until = max([self.now + 14 * 86400] + ends)
         self._spans: dict[str, list | None] = {}
+        # Version 2's hard exclusions, read from the document as written (owner ids compared as strings).
+        self.blocked_owners = {frozenset(str(x) for x in pair) for pair in doc.get("exclude_owners") or []}
+        self.blocked_posts = {tuple(pair) for pair in doc.get("exclude_pairs") or []}
+
+    def excluded(self, nid: str, oid: str) -> str | None:
+        """The field that excludes the pair ('exclude_pairs', 'exclude_owners', 'requires'), or None."""
+        n, o = self.needs[nid], self.offers[oid]
+        if (nid, oid) in self.blocked_posts:
+            return "exclude_pairs"
+        owners = n.get("owner"), o.get("owner")
+        if all(x is not None and x != "" for x in owners) and frozenset(str(x) for x in owners) in self.blocked_owners:
+            return "exclude_owners"
+        if not set(n.get("requires") or []) <= set(o.get("provides") or []):
+            return "requires"
+        return None
 
     def spans(self, oid: str):
         """The offer's availability as sorted, merged [start, end] timestamps (None: any time)."""
@@ -105,6 +121,8 @@ class Rules:
         if n["category"] != o["category"]:
             return False
         if n.get("owner") and o.get("owner") and n["owner"] == o["owner"]:
+            return False
+        if self.excluded(nid, oid):
             return False
         d = haversine(n["lat"], n["lon"], o["lat"], o["lon"])
         if d > o["radius_km"] + 1e-3 or (n.get("max_km") is not None and d > n["max_km"] + 1e-3):
@@ -163,7 +181,9 @@ def check(doc: dict, sol: dict, sample: int = 400, seed: int = 0, truth: dict | 
             if score > last + 1e-12:
                 bad(f"{nid}: candidates not best first")
             last = score
-            if not rules.feasible(nid, oid):
+            if rules.excluded(nid, oid):
+                bad(f"{nid}->{oid}: listed but excluded by '{rules.excluded(nid, oid)}'")
+            elif not rules.feasible(nid, oid):
                 bad(f"{nid}->{oid}: listed but not feasible")
             if not 2 <= len(c.get("reasons") or []) <= 4:
                 bad(f"{nid}->{oid}: {len(c.get('reasons') or [])} reasons, want 2-4")
@@ -180,6 +200,8 @@ def check(doc: dict, sol: dict, sample: int = 400, seed: int = 0, truth: dict | 
     used_n, used_o, total = {}, {}, 0.0
     for row in sol.get("assignment") or []:
         key, units = (row.get("need"), row.get("offer")), row.get("units")
+        if key[0] in rules.needs and key[1] in rules.offers and rules.excluded(*key):
+            bad(f"assignment {key} excluded by '{rules.excluded(*key)}'")
         if key not in listed:
             bad(f"assignment {key} not among candidates")
             continue

@@ -2,9 +2,11 @@
 
 Feasibility is re-derived with plain datetime arithmetic (matching/check.py's Rules for the offer's
 free time): every listed pair, every `covers` list (exactly the future occurrences the offer can
-serve), `standing` (covers every future occurrence), every session list; recall is checked by brute
-force for a sample of needs. The assignment must use listed pairs only and respect quantities,
-offers' capacities, sessions' places, and, per date, what stage A left of each offer's capacity.
+serve), `standing` (covers every future occurrence), every session list, and that no listed or
+assigned pair is excluded (`exclude_owners`, `exclude_pairs`, or `requires` not within `provides`);
+recall is checked by brute force for a sample of needs. The assignment must use listed pairs only
+and respect quantities, offers' capacities, sessions' places, and, per date, what stage A left of
+each offer's capacity.
 Stage A's objective is compared with an LP over the listed edges (scipy's HiGHS). Slow by design.
 """
 from __future__ import annotations
@@ -32,6 +34,8 @@ class Rules2(Rules):
         """Version 1's rules without time: category, owners, both radii."""
         n, o = self.needs[nid], self.offers[oid]
         if n["category"] != o["category"] or (n.get("owner") and o.get("owner") and n["owner"] == o["owner"]):
+            return False
+        if self.excluded(nid, oid):
             return False
         d = haversine(n["lat"], n["lon"], o["lat"], o["lon"])
         return d <= o["radius_km"] + 1e-3 and (n.get("max_km") is None or d <= n["max_km"] + 1e-3)
@@ -132,6 +136,8 @@ def _check_list(rules: Rules2, nid: str, cands: list, top_k: int, listed: dict, 
         if not 2 <= len(c.get("reasons") or []) <= 4:
             bad(f"{nid}->{oid}: {len(c.get('reasons') or [])} reasons, want 2-4")
         listed[(nid, oid)] = c
+        if rules.excluded(nid, oid):
+            bad(f"{nid}->{oid}: listed but excluded by '{rules.excluded(nid, oid)}'")
         if repeating:
             covers = rules.covers(nid, oid)
             if c.get("covers") != covers or not covers:
@@ -179,6 +185,8 @@ def _check_assignment(rules: Rules2, sol: dict, listed: dict, bad) -> float:
     for row in sol.get("assignment") or []:
         nid, oid, units, score = row.get("need"), row.get("offer"), row.get("units"), row.get("score")
         c = listed.get((nid, oid))
+        if nid in rules.needs and oid in rules.offers and rules.excluded(nid, oid):
+            bad(f"assignment {nid}->{oid}: excluded by '{rules.excluded(nid, oid)}'")
         if c is None or not isinstance(units, int) or units <= 0 or score != c["score"] and "occurrence" not in row:
             bad(f"assignment {nid}->{oid}: not a listed candidate, or units {units!r} / score {score!r}")
             continue

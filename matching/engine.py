@@ -1,9 +1,9 @@
 """Candidate generation, exact feasibility, scoring and ranking for many posts at once.
 
 Per category, a KD-tree over offers (3-D unit vectors) gives each need its nearest offers; exact
-distance, owner and time checks run vectorised on those pairs; scores rank them; each need keeps
-its top k. A need whose nearest pool was cut short and left fewer than k feasible offers is
-searched again with larger pools and finally over everything within reach, so no feasible offer
+distance, owner, exclusion and time checks run vectorised on those pairs; scores rank them; each
+need keeps its top k. A need whose nearest pool was cut short and left fewer than k feasible offers
+is searched again with larger pools and finally over everything within reach, so no feasible offer
 is missed when it is needed.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from matching.geometry import R_KM, _arc_km, _chord, _xyz, haversine_km  # noqa: F401
+from matching.exclusions import Exclusions
 from matching.model import Candidate, Instance, Need, Offer
 from matching.text import TextModel, Vocabulary
 from matching.timeplan import FLEX_SECONDS, Availability, Horizon, epoch, expand_ranges, need_windows
@@ -62,7 +63,7 @@ class Engine:
         self.horizon = Horizon(instance.now, last_end)
         self.vocabulary = Vocabulary()
         self._owner_codes: dict[str, int] = {}
-
+        self.exclusions = Exclusions.of(instance)  # None without exclusions and labels (matching/exclusions.py)
         self.n = self._need_table(needs)
         self.o = self._offer_table(offers)
         self.avail = Availability.build(offers, self.horizon)
@@ -115,6 +116,8 @@ class Engine:
         np.maximum.at(longest, idx, (we - ws).astype(float))
         longest[flexible] = FLEX_SECONDS
         t["possible"] = longest >= t["duration"] - 1e-6
+        if self.exclusions is not None:
+            self.exclusions.need_columns(t, needs)
         return t
 
     def _offer_table(self, offers) -> dict:
@@ -126,6 +129,8 @@ class Engine:
             "owner": np.array([self._owner(x.owner) for x in offers], dtype=np.int64),
         }
         t["xyz"] = _xyz(t["lat"], t["lon"]) if len(offers) else np.zeros((0, 3))
+        if self.exclusions is not None:
+            self.exclusions.offer_columns(t, offers)
         return t
 
     def _tree(self, cat: str) -> cKDTree:
@@ -146,9 +151,8 @@ class Engine:
         ok = overlap >= n["duration"][ni] - 1e-6
         return self._score(n, o, ni[ok], oj[ok], d[ok], overlap[ok], text_a, ta, text_b, tb)
 
-    @staticmethod
-    def _place(n: dict, o: dict, ni: np.ndarray, oj: np.ndarray, d: np.ndarray | None = None):
-        """The pairs within both radii whose posts have different owners: (ni, oj, distance km)."""
+    def _place(self, n: dict, o: dict, ni: np.ndarray, oj: np.ndarray, d: np.ndarray | None = None):
+        """The pairs within both radii whose posts have different owners and are not excluded: (ni, oj, km)."""
         if d is None:
             d = haversine_km(n["lat"][ni], n["lon"][ni], o["lat"][oj], o["lon"][oj])
         ok = d <= o["radius"][oj] + TOL_KM
@@ -156,6 +160,8 @@ class Engine:
         ok &= np.isnan(mk) | (d <= mk + TOL_KM)
         no, oo = n["owner"][ni], o["owner"][oj]
         ok &= (no < 0) | (oo < 0) | (no != oo)
+        if self.exclusions is not None:
+            ok &= self.exclusions.allowed(n, o, ni, oj)
         return ni[ok], oj[ok], d[ok]
 
     @staticmethod
@@ -282,6 +288,8 @@ class Engine:
         """Ranked feasible offers for one new need, against the engine's offers (no rebuild).
         Version 2 (a repeating need, or group offers with sessions): see matching/v2.py."""
         k = top_k or self.top_k
+        if need.requires and self.exclusions is None:
+            return []  # no offer provides anything
         if need.occurrences or self.uses_v2()[1]:
             from matching.v2 import candidates_for_need
 

@@ -7,6 +7,8 @@ same-topic offers first. With `v2=True` the same instance is then given version 
 a random stream of its own, so version 1 instances are unchanged): some needs repeat (weekday
 commutes with or without a return leg, weekly appointments and groups), some ride offers become
 weekday commuters, and some skills and peer-support offers become group offers with sessions.
+With `exclusions=True` (also from a stream of its own) it gets version 2's hard exclusions: blocks
+between owners with posts near each other, excluded post pairs, and requirements on ride needs.
 """
 from __future__ import annotations
 
@@ -90,8 +92,9 @@ def _jitter(rng, lat, lon, km):
 
 
 def generate(n_needs: int, n_offers: int, region: str = "valley", seed: int = 1, now: str | None = None,
-             v2: bool = False):
-    """Return (instance document, truth {post id: "category/topic"}); `v2`: a version 2 instance."""
+             v2: bool = False, exclusions: bool = False):
+    """Return (instance document, truth {post id: "category/topic"}); `v2`: a version 2 instance;
+    `exclusions`: a version 2 instance with exclusions and requirements (`add_exclusions`)."""
     rng = random.Random(seed)
     zone = ZoneInfo(TZ)
     base = datetime.fromisoformat(now).replace(tzinfo=zone) if now else datetime(2026, 12, 1, 8, 0, tzinfo=zone)
@@ -158,7 +161,50 @@ def generate(n_needs: int, n_offers: int, region: str = "valley", seed: int = 1,
     doc = {"format": "mutual-aid-matching/1", "now": iso(base), "top_k": 10, "needs": needs, "offers": offers}
     if v2:
         add_v2(doc, truth, random.Random(seed * 7919 + 17), base)
+    if exclusions:
+        add_exclusions(doc, random.Random(seed * 104729 + 31))
     return doc, truth
+
+
+def add_exclusions(doc: dict, rng: random.Random) -> None:
+    """Give an instance version 2's hard exclusions in place. About 1% of the owners (as many pairs)
+    block the owner of an offer near one of their needs (a block or a bar); 1% of the needs exclude
+    an offer of their category near them (a proposal rejected before); a fifth of the ride needs
+    require a licence and insurance in date, which 60% of ride offers provide (20% a licence only)."""
+    doc["format"] = "mutual-aid-matching/2"
+    needs, by_cat = doc["needs"], {}
+    for o in doc["offers"]:
+        by_cat.setdefault(o["category"], []).append(o)
+
+    def near(n):
+        """The nearest of 50 random offers of the need's category (or None)."""
+        pool = by_cat.get(n["category"])
+        if not pool or not needs:
+            return None
+        return min((rng.choice(pool) for _ in range(50)),
+                   key=lambda o: (o["lat"] - n["lat"]) ** 2 + (o["lon"] - n["lon"]) ** 2)
+
+    owners = {p["owner"] for p in needs} | {p["owner"] for side in by_cat.values() for p in side}
+    blocks, pairs = [], []
+    for _ in range(max(1, len(owners) // 100) if needs else 0):
+        n = rng.choice(needs)
+        o = near(n)
+        if o is not None:
+            blocks.append([n["owner"], o["owner"]] if rng.random() < 0.5 else [o["owner"], n["owner"]])
+    for _ in range(len(needs) // 100):
+        n = rng.choice(needs)
+        o = near(n)
+        if o is not None:
+            pairs.append([n["id"], o["id"]])
+    doc["exclude_owners"], doc["exclude_pairs"] = blocks, pairs
+    for n in needs:
+        if n["category"] == "rides" and rng.random() < 0.2:
+            n["requires"] = ["licence", "insurance"]
+    for o in doc["offers"]:
+        if o["category"] == "rides":
+            r = rng.random()
+            if r < 0.8:
+                o["provides"] = ["licence", "insurance"] if r < 0.6 else ["licence"]
 
 
 def add_v2(doc: dict, truth: dict, rng: random.Random, base: datetime) -> None:

@@ -1,8 +1,10 @@
 """The engine's data: frozen dataclasses for the mutual-aid-matching/1 and /2 formats, parsed and checked.
 
-Version 2's additions (a need's `occurrences`, an offer's `sessions`, and the optional output fields
-of candidates and assignments) default to "absent", so version 1 objects and documents are unchanged;
-their parsing and output live in matching/model_v2.py. The format is specified in docs/matching-format.md.
+Version 2's additions (a need's `occurrences` and `requires`, an offer's `sessions` and `provides`,
+the instance's `exclude_owners` and `exclude_pairs`, and the optional output fields of candidates and
+assignments) default to "absent", so version 1 objects and documents are unchanged; their parsing
+and output live in matching/model_v2.py and matching/exclusions.py. The format is specified in
+docs/matching-format.md.
 """
 from __future__ import annotations
 
@@ -104,6 +106,7 @@ class Need:
     when: tuple[Window, ...] = ()
     duration_min: float = 60.0
     occurrences: tuple[Occurrence, ...] = ()  # version 2: a repeating need (then `when` is empty)
+    requires: tuple[str, ...] = ()  # version 2: fits only an offer that provides all of these (matching/exclusions.py)
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ class Offer:
     tz: str = "UTC"
     committed: int = 0  # units already promised elsewhere (how loaded the offer is)
     sessions: tuple[Session, ...] = ()  # version 2: a group offer met only at these (no when/weekly)
+    provides: tuple[str, ...] = ()  # version 2: what its checks cover (a need's `requires` must be among them)
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,9 @@ class Instance:
     offers: tuple[Offer, ...]
     top_k: int = 10
     format: str = FORMAT  # a Python-built instance with occurrences or sessions is solved as version 2 anyway
+    # Version 2's hard exclusions: owner pairs never paired either way round, (need id, offer id) pairs never paired.
+    exclude_owners: tuple[tuple[str, str], ...] = ()
+    exclude_pairs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -347,10 +354,13 @@ def parse_instance(doc) -> Instance:
         raise InstanceError("the instance must be a JSON object")
     if doc.get("format") not in FORMATS:
         raise InstanceError(f"'format' must be {FORMAT!r} or {FORMAT_V2!r}, got {doc.get('format')!r}")
+    from matching.exclusions import parse_exclusions, refuse_in_v1
+
     if doc["format"] == FORMAT_V2:
         from matching.model_v2 import parse_need_v2, parse_offer_v2
 
-        return parse_posts(doc, parse_need_v2, parse_offer_v2, FORMAT_V2)
+        return parse_exclusions(doc, parse_posts(doc, parse_need_v2, parse_offer_v2, FORMAT_V2))
+    refuse_in_v1(doc)
     return parse_posts(doc, parse_need, parse_offer, FORMAT)
 
 

@@ -1,8 +1,10 @@
 """Version 2 of the format (mutual-aid-matching/2): parsing of its additions and its output document.
 
 A version 2 document is a version 1 document whose needs may carry `occurrences` (a repeating need)
-and whose offers may carry `sessions` (a group offer). Everything else is read by version 1's
-parser, so every version 1 rule and message holds unchanged. docs/matching-format.md is the spec.
+and `requires`, whose offers may carry `sessions` (a group offer) and `provides`, and which may carry
+`exclude_owners` and `exclude_pairs` (hard exclusions: matching/exclusions.py). Everything else is
+read by version 1's parser, so every version 1 rule and message holds unchanged. docs/matching-format.md
+is the spec.
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from dataclasses import replace
 
 from matching.model import (FORMAT_V2, Assignment, Candidate, Need, Occurrence, Offer, Result, Session, _count, _fail,
                             _time, parse_need, parse_offer)
+from matching.exclusions import parse_labels
 from matching.reasons import as_json
 
 MAX_OCCURRENCES = 366
@@ -48,8 +51,10 @@ def _span(item: dict, where: str, name: str):
 
 
 def parse_need_v2(d: dict, i: int = 0) -> Need:
-    """A version 2 need: version 1's fields, and optionally `occurrences` (then no `when`)."""
+    """A version 2 need: version 1's fields, optionally `requires`, and optionally `occurrences` (then no `when`)."""
     need = parse_need(d, i)
+    if d.get("requires") is not None:
+        need = replace(need, requires=parse_labels(d["requires"], _where("need", d, i), "requires"))
     raw = d.get("occurrences")
     if raw is None:
         return need
@@ -74,8 +79,10 @@ def parse_need_v2(d: dict, i: int = 0) -> Need:
 
 
 def parse_offer_v2(d: dict, i: int = 0) -> Offer:
-    """A version 2 offer: version 1's fields, and optionally `sessions` (then no `when` or `weekly`)."""
+    """A version 2 offer: version 1's fields, optionally `provides`, and optionally `sessions` (then no `when` or `weekly`)."""
     offer = parse_offer(d, i)
+    if d.get("provides") is not None:
+        offer = replace(offer, provides=parse_labels(d["provides"], _where("offer", d, i), "provides"))
     raw = d.get("sessions")
     if raw is None:
         return offer

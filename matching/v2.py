@@ -42,9 +42,12 @@ class Plan:
 
 
 def uses_v2(instance: Instance) -> bool:
-    """Whether the instance is version 2 or uses one of its features (then `matching.solve` solves it as such)."""
+    """Whether the instance is version 2 or uses one of its features (then `matching.solve` solves it as such):
+    occurrences, sessions, exclusions or requirements."""
+    from matching.exclusions import uses_exclusions
+
     return (instance.format == FORMAT_V2 or any(n.occurrences for n in instance.needs)
-            or any(o.sessions for o in instance.offers))
+            or any(o.sessions for o in instance.offers) or uses_exclusions(instance))
 
 
 def plan(instance: Instance) -> Plan:

@@ -17,7 +17,7 @@ def _blocks(section: str) -> list:
     return [json.loads(b) for b in re.findall(r"```json\n(.*?)```", body, re.S)]
 
 
-@pytest.mark.parametrize("section", ["Version 1", "Version 2"])
+@pytest.mark.parametrize("section", ["Version 1", "Version 2", "Version 2 with exclusions"])
 def test_each_example_gives_the_output_shown(section):
     given, expected = _blocks(section)
     out = solve_document(given)
