@@ -178,8 +178,13 @@ def test_the_guide_deploys_a_site_that_mails_on_time_reports_health_and_logs_no_
                             r'status="200"\} (\S+)$', page, re.M)
         assert counted and float(counted.group(1)) == 11.0
         assert re.search(r'^mae_job_runs_total\{job="digests",status="succeeded"\} [1-9]', page, re.M)
-        sent = re.search(r"^mae_emails_sent_total (\S+)$", page, re.M)
-        assert sent and float(sent.group(1)) >= 4
+        # The sender counts an email once its row is committed, a moment after the SMTP server has it:
+        # read the counter until the four emails above are in it (or 5 s pass).
+        def emails_counted():
+            found = re.search(r"^mae_emails_sent_total (\S+)$", Browser(base).request("GET", "/metrics")[2], re.M)
+            return found and float(found.group(1)) >= 4
+
+        procs.wait_for(emails_counted, 5, 0.1, "the four emails to be counted in /metrics")
         pids = {p.name.split("_")[-1] for p in metrics_dir.iterdir()}
         assert len(pids) >= 3  # two web workers and the job worker each wrote their own figures
     finally:
