@@ -49,11 +49,11 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_template_helpers(app)
     from app import after_response, cli, i18n
     from app.jobs import queue
-    from app.services import mail
+    from app.services import outbox
 
     i18n.init_app(app)
     cli.init_app(app)
-    mail.init_app(app)
+    outbox.init_app(app)
     queue.init_app(app)
     after_response.init_app(app)
     return app
@@ -149,11 +149,16 @@ def register_converters(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.account.views import bp as account_bp
     from app.account import data_views  # noqa: F401 - its routes (my data, delete my account) are on account_bp
+    from app.account import notice_views  # noqa: F401 - how each kind of notice reaches a member, on account_bp
+    from app.account import phone_views  # noqa: F401 - my mobile number for texts, on account_bp
+    from app.account import token_views  # noqa: F401 - my API tokens, on account_bp
     from app.admin.views import bp as admin_bp
     from app.auth.views import bp as auth_bp
     from app.calendar.views import bp as calendar_bp
     from app.concerns.views import bp as concerns_bp
     from app.coord.views import bp as coord_bp
+    from app.coord import text_views  # noqa: F401 - texts for coordinators (unread replies, requests by text), on coord_bp
+    from app.coord import phone_views as coord_phone_views  # noqa: F401 - a resident's mobile number, on coord_bp
     from app.fund.views import bp as fund_bp
     from app.groups.views import bp as groups_bp
     from app.main.views import bp as main_bp
@@ -178,6 +183,18 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(blocks_bp)
     app.register_blueprint(concerns_bp)
     app.register_blueprint(messages_bp)
+    from app.texts import bp as texts_bp
+
+    app.register_blueprint(texts_bp)
+    from app.imports import bp as imports_bp  # CSV import and export (issue #17)
+
+    app.register_blueprint(imports_bp)
+    from app import api
+
+    api.init_app(app)  # the JSON API, its OpenAPI description and docs (token-authenticated)
+    from app.reports import bp as reports_bp  # dashboard, funder report, public impact page
+
+    app.register_blueprint(reports_bp)
     from app.web import keep_board_to_members, require_login_unless_public
 
     app.before_request(require_login_unless_public)

@@ -48,9 +48,9 @@ def expire() -> None:
 
 @mail_cli.command("send-pending")
 def send_pending_cmd() -> None:
-    """Deliver pending emails from the outbox (safe to run at any time, also beside the worker)."""
+    """Deliver pending emails and texts from the outbox (safe to run at any time, also beside the worker)."""
     r = jobs.send_outbox()
-    click.echo(f"Sent {r['sent']}; failed {r['failed']}.")
+    click.echo(f"Sent {r['sent']}; failed {r['failed']}. Texts sent {r['texts_sent']}; failed {r['texts_failed']}.")
 
 
 @digest_cli.command("send")

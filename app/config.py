@@ -38,6 +38,35 @@ class Config:
     # A row a sender claimed but did not finish (it died) is sent again after this many seconds.
     MAIL_CLAIM_LEASE = _int("MAIL_CLAIM_LEASE", 600)
 
+    # Texts (app/services/texts.py): without TEXT_PROVIDER, texts are printed to the console like
+    # email without MAIL_SERVER. "twilio" sends through Twilio's REST API with its Python library;
+    # TWILIO_API_BASE points it at another server that speaks the same API (the tests run one).
+    TEXT_PROVIDER = os.environ.get("TEXT_PROVIDER", "")
+    TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+    TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+    TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")  # E.164, or use a messaging service:
+    TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID", "")
+    TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "https://api.twilio.com")
+    TEXT_TIMEOUT = _int("TEXT_TIMEOUT", 15)
+    TEXT_MAX_ATTEMPTS = _int("TEXT_MAX_ATTEMPTS", 6)
+    TEXT_RETRY_BASE_SECONDS = _int("TEXT_RETRY_BASE_SECONDS", 60)  # doubles after each failure
+    TEXT_CLAIM_LEASE = _int("TEXT_CLAIM_LEASE", 600)
+    # No texts from QUIET_START to QUIET_END local time (held until the morning), except about help
+    # that happens before the morning (a same-day ride).
+    TEXT_QUIET_START = _int("TEXT_QUIET_START", 21)
+    TEXT_QUIET_END = _int("TEXT_QUIET_END", 8)
+    PHONE_REGION = os.environ.get("PHONE_REGION", "US")  # numbers typed without +country
+    PHONE_CODE_MINUTES = _int("PHONE_CODE_MINUTES", 10)
+    PHONE_CODE_TRIES = _int("PHONE_CODE_TRIES", 5)
+    PHONE_CODES_PER_HOUR = _int("PHONE_CODES_PER_HOUR", 3)  # codes texted to one member (or one number)
+    PHONE_RATE_LIMIT = os.environ.get("PHONE_RATE_LIMIT", "5 per minute;20 per hour")
+    TEXT_LINK_DAYS = _int("TEXT_LINK_DAYS", 14)
+    # The provider's webhooks (texts received, delivery reports): a backstop per client address.
+    TEXT_WEBHOOK_RATE_LIMIT = os.environ.get("TEXT_WEBHOOK_RATE_LIMIT", "120 per minute;3000 per hour")  # how long a signed link in a text works
+    # What HELP answers: the community's name and how to reach a person.
+    COMMUNITY_NAME = os.environ.get("COMMUNITY_NAME", "Mutual Aid Exchange")
+    COMMUNITY_CONTACT = os.environ.get("COMMUNITY_CONTACT", "")  # e.g. "651-555-0100"; empty: the site's address
+
     # The worker (`flask worker`): its queue is a SQLite file in instance/ unless QUEUE_URL names
     # Redis (redis://...), which several machines can share. Email a request queues is handed to
     # the worker ("worker") or sent by the web process after the response ("inline": the tests, and
@@ -89,6 +118,10 @@ class Config:
     RETAIN_MESSAGES_DAYS = _int("RETAIN_MESSAGES_DAYS", 180)  # messages, after their thread closes
     RETAIN_CASE_NOTES_DAYS = _int("RETAIN_CASE_NOTES_DAYS", 730)  # coordinators' case notes, after they were written
     RETAIN_EMAIL_DAYS = _int("RETAIN_EMAIL_DAYS", 90)  # sent and failed emails (they carry names and contact cards)
+    RETAIN_TEXT_DAYS = _int("RETAIN_TEXT_DAYS", 90)  # sent, failed and cancelled texts; the words of texts sent to us
+
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute;3000 per hour")  # per token (app/api/auth.py)
+    IMPORT_MAX_BYTES = _int("IMPORT_MAX_BYTES", 4 * 1024 * 1024)  # one CSV upload (members, posts)
 
     POST_LIFETIME_DAYS = _int("POST_LIFETIME_DAYS", 30)
     POST_EXPIRY_WARNING_DAYS = _int("POST_EXPIRY_WARNING_DAYS", 3)
@@ -135,6 +168,7 @@ class TestConfig(Config):
     # hands it to a background thread): app/after_response.py.
     AFTER_RESPONSE_INLINE = True
     MAIL_DELIVERY = "inline"
+    TEXT_PROVIDER = ""
     LOG_FORMAT = "text"
     GEOCODER = ""
     BASE_URL = "http://localhost"

@@ -286,7 +286,18 @@ def sender_env(app, **extra) -> dict:
     """Environment for a `flask` subprocess that uses this test's database and mail server."""
     env = dict(os.environ, DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], INSTANCE_PATH=_SQLITE_DIR, SECRET_KEY=app.config["SECRET_KEY"], BASE_URL="http://localhost",
                MAIL_SERVER=app.config["MAIL_SERVER"] or "", MAIL_PORT=str(app.config["MAIL_PORT"]))
+    env.update(text_env(app))
     env.update({key: str(value) for key, value in extra.items()})
+    return env
+
+
+def text_env(app) -> dict:
+    """The app's text settings (TEXT_*, TWILIO_*) for a subprocess, so it sends texts where this
+    test's app would: through the `texts` server when that fixture is in use, printed otherwise."""
+    env = {}
+    for key, value in app.config.items():
+        if key.startswith(("TEXT_", "TWILIO_")) and isinstance(value, (str, int)) and not isinstance(value, bool):
+            env[key] = str(value)
     return env
 
 
@@ -298,3 +309,19 @@ def reads_as_a_sentence(message) -> bool:
 def local_dt(days=3, hour=10, minute=0):
     base = datetime.now() + timedelta(days=days)
     return base.replace(hour=hour, minute=minute, second=0, microsecond=0)
+
+
+# Real text provider ----------------------------------------------------------------------------
+
+@pytest.fixture
+def texts(app):
+    """A local server speaking Twilio's Messages API (tests/textserver.py); the app sends to it
+    through the real `twilio` library. `texts.messages` is what it accepted."""
+    from tests.textserver import TextServer
+
+    server = TextServer(from_number="+16515550100").start()
+    app.config.update(TEXT_PROVIDER="twilio", TWILIO_ACCOUNT_SID=server.account_sid,
+                      TWILIO_AUTH_TOKEN=server.auth_token, TWILIO_FROM_NUMBER=server.from_number,
+                      TWILIO_MESSAGING_SERVICE_SID="", TWILIO_API_BASE=server.url)
+    yield server
+    server.stop()

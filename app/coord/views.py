@@ -14,6 +14,7 @@ from app.services import cases as case_service
 from app.services import concerns as concern_service
 from app.services import matches as match_service
 from app.services import match_queue
+from app.services import notify
 from app.services import posts as post_service
 from app.web import form_error, roles_required, run_action, text_arg
 
@@ -66,7 +67,8 @@ def _resident_page(person: User, note_form: CaseNoteForm):
     return render_template("coord/resident.html", person=person, posts=posts,
                            matches=match_queue.matches_for_posts([p.id for p in posts]),
                            notes=case_service.notes_of(current_user, person), note_form=note_form,
-                           reason_label=match_queue.reason_label)
+                           reason_label=match_queue.reason_label, reach=notify.reach_of(person),
+                           kinds=notify.KINDS, channel_labels=notify.CHANNELS)
 
 
 @bp.route("/residents/<int:user_id>/posts/new", methods=["GET", "POST"])
@@ -88,7 +90,8 @@ def members():
         like = f"%{q.lower()}%"
         stmt = stmt.where(or_(func.lower(User.name).like(like), func.lower(User.email).like(like)))
     people = db.session.scalars(stmt.order_by(User.name).limit(50)).all()
-    return render_template("coord/members.html", people=people, q=q, q_error=q_error, form=RoleForm())
+    return render_template("coord/members.html", people=people, q=q, q_error=q_error, form=RoleForm(),
+                           reach=notify.reach_many(people))
 
 
 @bp.route("/members/<int:user_id>/resident", methods=["POST"])
@@ -137,7 +140,7 @@ def approve(match_id: int):
     if not AnswerForm().validate_on_submit():
         abort(400)
     return _queue_action(match_id, lambda: match_service.approve(current_user, match_id, match_url),
-                         _("Approved. Both people have been emailed their contact details."))
+                         _("Approved. Both people have been told, by email or text as each chose."))
 
 
 @bp.route("/matches/<int:match_id>/reject", methods=["POST"])
@@ -179,7 +182,7 @@ def manual_match(need_id: int):
             except ServiceError as err:
                 flash(err.message, "error")
             else:
-                flash(_("Matched and approved. Both people have been emailed."), "success")
+                flash(_("Matched and approved. Both people have been told, by email or text as each chose."), "success")
                 return redirect(url_for("matches.detail", match_id=match.id))
         else:
             flash(" ".join(str(e) for errs in form.errors.values() for e in errs), "error")

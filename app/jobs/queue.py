@@ -1,7 +1,7 @@
 """The job queue and the worker process, on Huey.
 
 Huey runs both kinds of background work with one small, well-kept library: periodic tasks (each
-entry of the registry, checked every minute) and tasks on demand (deliver the email a request just
+entry of the registry, checked every minute) and tasks on demand (deliver the email and texts a request just
 queued, within a second of its commit). Its storage is a SQLite file in `instance/` by default, so
 `make serve` needs nothing else running, or Redis when `QUEUE_URL` names it (several machines).
 Huey's own scheduler does not know that other workers exist, so each periodic task goes through
@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask, current_app
-from huey import RedisHuey, SqliteHuey
+from huey import RedisHuey, SqliteHuey, crontab
 
 from app.extensions import db
 from app.jobs.registry import JOBS
@@ -50,17 +50,39 @@ def _in_app(app: Flask, fn, *args):
 def _build(app: Flask):
     huey = make_huey(app)
 
-    @huey.task(name="deliver_email")
-    def deliver_email(ids):
-        from app.services.mail import deliver_after_commit
+    @huey.task(name="deliver")
+    def deliver(ids):
+        """{channel: [outbox ids]} a request just committed."""
+        from app.services.outbox import deliver_after_commit
 
         _in_app(app, deliver_after_commit, ids)
+
+    @huey.task(name="deliver_email")
+    def deliver_email(ids):
+        # Tasks queued under the old name (email ids only) before an upgrade still go out.
+        from app.services.outbox import deliver_after_commit
+
+        _in_app(app, deliver_after_commit, {"email": list(ids)})
 
     wanted = {n.strip() for n in app.config["WORKER_JOBS"].split(",") if n.strip()}
     for job in JOBS:
         if not wanted or job.name in wanted:
             _register_periodic(app, huey, job.name)
-    huey.tasks_by_name = {"deliver_email": deliver_email}
+    @huey.task(name="csv_import")
+    def csv_import(job_id):
+        """A coordinator's CSV import (app/services/csv_import_run.py): the good lines, in batches."""
+        from app.services.csv_import_run import run
+
+        _in_app(app, run, job_id)
+
+    @huey.periodic_task(crontab(minute="35"), name="csv_import_forget")
+    def csv_import_forget():
+        """Uploaded CSV lines are kept a day at most, even when no import runs (idempotent)."""
+        from app.services.csv_import import forget_stale
+
+        _in_app(app, forget_stale)
+
+    huey.tasks_by_name = {"deliver": deliver, "deliver_email": deliver_email, "csv_import": csv_import}
     return huey
 
 
@@ -83,14 +105,14 @@ def _register_periodic(app: Flask, huey, name: str) -> None:
     huey.periodic_task(due, name=f"job:{name}")(task)
 
 
-def enqueue_delivery(ids: list[int], app: Flask | None = None) -> bool:
-    """Hand the ids of committed outbox rows to a worker; False when the queue cannot take them (the
-    per-minute outbox job will send them anyway)."""
+def enqueue_delivery(ids: dict[str, list[int]], app: Flask | None = None) -> bool:
+    """Hand the ids of committed outbox rows ({channel: ids}) to a worker; False when the queue
+    cannot take them (the per-minute outbox job will send them anyway)."""
     try:
-        queue(app).tasks_by_name["deliver_email"](list(ids))
+        queue(app).tasks_by_name["deliver"]({name: list(rows) for name, rows in ids.items()})
         return True
     except Exception:  # noqa: BLE001 - the rows are safe in the outbox
-        log.warning("could not queue email delivery; the outbox job will send it", exc_info=True)
+        log.warning("could not queue delivery; the outbox job will send it", exc_info=True)
         return False
 
 

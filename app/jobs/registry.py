@@ -61,10 +61,12 @@ def external(endpoint: str, **values) -> str:
 # ---- what each job does (the CLI commands call the same functions) ----
 
 def send_outbox() -> dict:
-    from app.services.mail import send_pending
+    from app.services.outbox import send_all
 
-    sent, failed = send_pending()
-    return {"sent": sent, "failed": failed}
+    done = send_all()
+    sent, failed = done["email"]
+    texts_sent, texts_failed = done["text"]
+    return {"sent": sent, "failed": failed, "texts_sent": texts_sent, "texts_failed": texts_failed}
 
 
 def send_digests() -> dict:
@@ -142,11 +144,12 @@ def housekeeping() -> dict:
 
 def _mail() -> dict:
     sent = send_outbox()
-    return {"emails_sent": sent["sent"], "emails_failed": sent["failed"]}
+    return {"emails_sent": sent["sent"], "emails_failed": sent["failed"], "texts_sent": sent["texts_sent"],
+            "texts_failed": sent["texts_failed"]}
 
 
 JOBS: tuple[Job, ...] = (
-    Job("outbox", "Send queued email (retries and anything missed)", "minute", send_outbox),
+    Job("outbox", "Send queued email and texts (retries, texts held for quiet hours, anything missed)", "minute", send_outbox),
     Job("digests", "Digests of new requests", "hour", send_digests, at_minute=0),
     Job("match-tick", "Proposals for posts left without, unanswered matches, reminders, follow-ups",
         "hour", match_tick, at_minute=5),

@@ -1,7 +1,9 @@
 """ORM models, one module per aggregate."""
+from app.models.api_tokens import ApiToken
 from app.models.audit import AuditEntry
 from app.models.concerns import Concern
 from app.models.fund import (FundApproval, FundLock, FundRequest, LedgerEntry, LedgerNote, LedgerTransaction, Pledge)
+from app.models.imports import ImportJob, ImportKey, ImportRow
 from app.models.groups import (CalendarFeed, GroupSession, SeriesMember, SessionFeedback, SessionSeat,
                                SessionSeries)
 from app.models.mail import Digest, DigestSubscription, OutboxEmail
@@ -15,6 +17,7 @@ from app.models.retention import PurgedCount
 from app.models.safety import Bar, Block, HelpRule, VettingCheck
 from app.models.search import PostTerm
 from app.models.settings import SiteSetting
+from app.models.texts import InboundText, NoticeChoice, OutboxText, PhoneCode, TextChoice, TextRequest
 from app.models.users import User
 
 __all__ = ["AuditEntry", "CalendarFeed", "CaseNote", "FundApproval", "FundLock", "FundRequest", "LedgerEntry", "LedgerTransaction",
@@ -25,3 +28,6 @@ __all__ += ["Invitation", "MemberApproval", "SiteSetting"]
 __all__ += ["Bar", "Block", "HelpRule", "VettingCheck"]
 __all__ += ["Concern", "Message"]
 __all__ += ["LedgerNote", "PurgedCount"]
+__all__ += ["InboundText", "NoticeChoice", "OutboxText", "PhoneCode", "TextChoice", "TextRequest"]
+__all__ += ["ApiToken"]
+__all__ += ["ImportJob", "ImportKey", "ImportRow"]

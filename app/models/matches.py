@@ -46,6 +46,8 @@ class Match(db.Model):
     __table_args__ = (
         Index("ix_matches_status_need", "status", "need_id"),
         Index("ix_matches_offer_status", "offer_id", "status"),
+        # The reports join every match of the needs in a period, whatever its state.
+        Index("ix_matches_need", "need_id"),
         CheckConstraint("units > 0", name="ck_matches_units_positive"),
     )
 

@@ -52,6 +52,15 @@ class User(UserMixin, db.Model):
     # Set when the account was deleted (app/services/erasure.py): the row stays, under a pseudonym,
     # for what the fund's books and the audit log point to; everything personal is gone.
     deleted_at: Mapped[datetime | None]
+    # A mobile number for texts (E.164), set only once a code texted to it was read back
+    # (app/services/phones.py); a number verified by another account later moves to that account.
+    mobile: Mapped[str | None] = mapped_column(String(16), unique=True)
+    mobile_verified_at: Mapped[datetime | None]
+    # A coordinator added the number with the resident's consent to texts: who, and when.
+    mobile_consent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    mobile_consent_at: Mapped[datetime | None]
+    # Set by a STOP text: no text goes to this member until they send START.
+    texts_stopped_at: Mapped[datetime | None]
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
@@ -70,7 +79,12 @@ class User(UserMixin, db.Model):
 
     @property
     def is_confirmed(self) -> bool:
-        return self.email_confirmed_at is not None
+        """Their email is confirmed, or they have no email and a verified mobile number."""
+        return self.email_confirmed_at is not None or (not self.email and self.mobile_verified_at is not None)
+
+    @property
+    def can_get_texts(self) -> bool:
+        return bool(self.mobile and self.mobile_verified_at and not self.texts_stopped_at and not self.deleted_at)
 
     @property
     def can_log_in(self) -> bool:

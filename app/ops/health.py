@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import func, select, text
 
 from app.extensions import db
-from app.models import OutboxEmail
+from app.models import OutboxEmail, OutboxText
 from app.timeutil import real_utcnow
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -29,12 +29,21 @@ def head_revisions() -> frozenset[str]:
 
 
 def outbox_state() -> dict:
+    """Emails waiting or failed; texts the same, counted apart. A text held for quiet hours is not
+    late: only texts already due count towards the oldest waiting one."""
     pending = db.session.execute(
         select(func.count(), func.min(OutboxEmail.created_at)).where(OutboxEmail.status.in_(("pending", "sending")))
     ).one()
     failed = db.session.scalar(select(func.count()).where(OutboxEmail.status == "failed"))
     oldest = (real_utcnow() - pending[1]).total_seconds() if pending[1] else None
-    return {"pending": pending[0], "failed": failed, "oldest_pending_seconds": round(oldest) if oldest else None}
+    texts = db.session.execute(
+        select(func.count(), func.min(OutboxText.next_attempt_at)).where(OutboxText.status.in_(("pending", "sending")))
+    ).one()
+    texts_failed = db.session.scalar(select(func.count()).where(OutboxText.status == "failed"))
+    text_wait = (real_utcnow() - texts[1]).total_seconds() if texts[1] else None
+    return {"pending": pending[0], "failed": failed, "oldest_pending_seconds": round(oldest) if oldest else None,
+            "texts_pending": texts[0], "texts_failed": texts_failed,
+            "oldest_due_text_seconds": round(text_wait) if text_wait and text_wait > 0 else None}
 
 
 def _redis_urls() -> list[str]:
@@ -76,7 +85,8 @@ def readiness() -> tuple[int, dict]:
             problems.append("redis")
     box = outbox_state()
     checks["outbox"] = box
-    if box["oldest_pending_seconds"] and box["oldest_pending_seconds"] > current_app.config["OUTBOX_STUCK_SECONDS"]:
+    stuck = current_app.config["OUTBOX_STUCK_SECONDS"]
+    if any((box[key] or 0) > stuck for key in ("oldest_pending_seconds", "oldest_due_text_seconds")):
         problems.append("outbox")
     jobs = {}
     for state in states():

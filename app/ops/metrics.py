@@ -21,6 +21,8 @@ REQUEST_SECONDS = Histogram("mae_http_request_duration_seconds", "Time to answer
                             buckets=(0.01, 0.025, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10))
 EMAILS_SENT = Counter("mae_emails_sent_total", "Emails the mail server accepted")
 EMAILS_FAILED = Counter("mae_emails_failed_total", "Failed attempts to send an email")
+TEXTS_SENT = Counter("mae_texts_sent_total", "Texts the text-message provider accepted")
+TEXTS_FAILED = Counter("mae_texts_failed_total", "Failed attempts to send a text")
 JOB_RUNS = Counter("mae_job_runs_total", "Scheduled job runs", ["job", "status"])
 JOB_SECONDS = Histogram("mae_job_duration_seconds", "Time a scheduled job ran", ["job"],
                         buckets=(0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600))
@@ -43,6 +45,13 @@ def emails(sent: int, failed: int) -> None:
         EMAILS_FAILED.inc(failed)
 
 
+def texts(sent: int, failed: int) -> None:
+    if sent:
+        TEXTS_SENT.inc(sent)
+    if failed:
+        TEXTS_FAILED.inc(failed)
+
+
 def job_finished(job: str, status: str, seconds: float) -> None:
     JOB_RUNS.labels(job, status).inc()
     JOB_SECONDS.labels(job).observe(seconds)
@@ -60,6 +69,10 @@ class _DatabaseCollector:
         yield GaugeMetricFamily("mae_outbox_failed", "Emails given up on after the last attempt", value=box["failed"])
         yield GaugeMetricFamily("mae_outbox_oldest_pending_seconds", "Age of the oldest email waiting",
                                 value=box["oldest_pending_seconds"] or 0)
+        yield GaugeMetricFamily("mae_outbox_texts_pending", "Texts waiting to be sent (quiet hours too)",
+                                value=box["texts_pending"])
+        yield GaugeMetricFamily("mae_outbox_texts_failed", "Texts given up on after the last attempt",
+                                value=box["texts_failed"])
         last = GaugeMetricFamily("mae_job_last_success_timestamp_seconds", "When each job last succeeded (Unix time)",
                                  labels=["job"])
         late = GaugeMetricFamily("mae_job_overdue", "1 when a job has not succeeded for twice its period",

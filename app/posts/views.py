@@ -15,6 +15,7 @@ from app.services import posts as post_service
 from app.services import occurrences as occurrence_service
 from app.services import repeat as repeat_service
 from app.timeutil import community_zone
+from app.texts import prefill
 from app.web import board, form_error, public, safe_next
 
 bp = Blueprint("posts", __name__)
@@ -134,11 +135,14 @@ def new_post_page(kind: str, owner: User | None, template_args: dict):
         return render_template("posts/confirm_first.html", kind=kind), 403
     form = PostForm()
     form.meta_kind = kind
+    from_text = prefill.text_request_for(kind, owner)  # ?from_text=<id>: a request texted in
     if request.method == "GET":
         zip_source = owner or current_user
         form.zip_code.data = zip_source.zip_code
         if request.args.get("category") in dict(form.category.choices):
             form.category.data = request.args["category"]
+        if from_text is not None:
+            prefill.fill(form, from_text)
     adding = request.method == "POST" and add_time_row(form)
     if not adding and form.validate_on_submit():
         try:
@@ -148,6 +152,7 @@ def new_post_page(kind: str, owner: User | None, template_args: dict):
         except ServiceError as err:
             form_error(form, err)
         else:
+            prefill.posted(from_text, post)
             flash(_("Your request is posted. We're looking for a match.") if kind == "need"
                   else _("Thank you! Your offer is posted."), "success")
             return redirect(safe_next(request.args.get("next")) or url_for("posts.detail", post_id=post.id))

@@ -19,6 +19,15 @@ ACTION_LABELS = {
     "concern_view": _l("concern read"), "concern_lift": _l("hold lifted"), "concern_resolve": _l("concern resolved"),
     "concern_action": _l("action on a concern"), "message_thread_read": _l("messages read after a report"),
     "message_for_resident": _l("message for resident"),
+    "bar_add": _l("bar added"), "bar_lift": _l("bar lifted"), "help_rules": _l("rules for a kind of help"),
+    "vetting_renew": _l("check recorded"), "vetting_remove": _l("check removed"), "invitation": _l("invitation"),
+    "member_approved": _l("account approved"), "setting_change": _l("setting changed"),
+    "stop_helping": _l("stopped helping with the other dates"),
+    "notices_for_member": _l("notices chosen for a member"), "phone_added_for_member": _l("mobile number added for a member"),
+    "phone_reassigned": _l("mobile number moved to another account"),
+    "phone_removed_for_member": _l("mobile number removed for a member"), "text_request_dismiss": _l("request by text dismissed"),
+    "api_token_create": _l("API token created"), "api_token_revoke": _l("API token revoked"),
+    "csv_export": _l("CSV export"), "csv_import_preview": _l("CSV import checked"), "csv_import_start": _l("CSV import started"),
 }
 
 

@@ -4,14 +4,17 @@ What it holds: the profile, posts (with their windows, weekly slots and dates), 
 side that reached them (approved at some point, or their own "I can help" still waiting; the other
 person by first name only, and only once a coordinator approved the match), their
 digest settings, pledges, receipts and fund requests about them, group sessions they joined, hosted
-and wrote about, messages in their match threads, the emails the site wrote to them, and who saw
-their contact details (the other person's first name, or "coordinator").
+and wrote about, messages in their match threads, the emails the site wrote to them, who saw
+their contact details (the other person's first name, or "coordinator"), and texts: their mobile
+number, their channels per kind of notice, the texts we sent them and they sent us, what they
+asked for by text, and the numbers codes were texted to for them.
 
 What it leaves out, because it would endanger others or is not theirs to take: reports of concern
 about them, blocks and bars against them (and the reasons of bars), vetting records, coordinators'
 case notes, the reasons coordinators gave for decisions, anyone else's contact details, and payees.
 """
 import json
+import re
 from datetime import date, datetime
 
 from flask_babel import gettext as _
@@ -19,9 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import (AuditEntry, CalendarFeed, DigestSubscription, FundRequest, GroupSession, LedgerTransaction,
-                        Match, Message, OutboxEmail, Pledge, Post, SeriesMember, SessionFeedback, SessionSeat,
-                        SessionSeries, User)
+from app.models import (AuditEntry, CalendarFeed, DigestSubscription, FundRequest, GroupSession, InboundText,
+                        LedgerTransaction, Match, Message, NoticeChoice, OutboxEmail, OutboxText, PhoneCode, Pledge, Post,
+                        SeriesMember, SessionFeedback, SessionSeat, SessionSeries, TextRequest, User)
 from app.models.matches import HOLDING
 from app.services import NotAllowed, audit, holds
 from app.timeutil import utcnow
@@ -29,6 +32,7 @@ from app.timeutil import utcnow
 FORMAT = "mutual-aid-exchange/my-data/1"
 # A match the other person was introduced in: approved, then confirmed, done, declined or no-show.
 INTRODUCED = (*HOLDING, "declined", "no_show")
+_LINK = re.compile(r"https?://\S+")
 
 
 def may_export(actor: User, person: User) -> None:
@@ -189,6 +193,33 @@ def _contact_views(person: User, sides: dict[int, tuple[str, str | None]]) -> li
     return sorted(views, key=lambda v: v["at"])
 
 
+def _texts(person: User) -> dict:
+    """Their mobile number, how each kind of notice reaches them, the texts we sent them, the texts
+    they sent us, what they asked for by text, and the numbers codes were texted to for them."""
+    def rows(model, *where, order=None):
+        return db.session.scalars(select(model).where(*where).order_by(order if order is not None else model.id)).all()
+
+    return {
+        "mobile": person.mobile, "mobile_verified_at": person.mobile_verified_at,
+        # Who recorded their consent is a coordinator's name: "coordinator", as everywhere in this document.
+        "consent_recorded": None if person.mobile_consent_at is None else {"by": "coordinator", "at": person.mobile_consent_at},
+        "stopped_at": person.texts_stopped_at,
+        "notice_choices": [{"kind": c.kind, "email": c.email, "text": c.text, "updated_at": c.updated_at}
+                           for c in rows(NoticeChoice, NoticeChoice.user_id == person.id, order=NoticeChoice.kind)],
+        # Links are left out: one opens the match for whoever holds it, and this file may go elsewhere.
+        "sent_to_me": [{"kind": t.kind, "to": t.to_number, "body": _LINK.sub("[link]", t.body), "status": t.status, "created_at": t.created_at,
+                        "sent_at": t.sent_at, "delivery": t.delivery}
+                       for t in rows(OutboxText, OutboxText.user_id == person.id)],
+        "sent_by_me": [{"body": t.body, "command": t.command, "outcome": t.outcome, "created_at": t.created_at}
+                       for t in rows(InboundText, InboundText.user_id == person.id)],
+        "requests": [{"body": r.body, "category": r.category, "starts_at": r.starts_at, "status": r.status,
+                      "post_id": r.post_id, "created_at": r.created_at}
+                     for r in rows(TextRequest, TextRequest.user_id == person.id)],
+        "codes": [{"number": c.number, "created_at": c.created_at, "used_at": c.used_at}
+                  for c in rows(PhoneCode, PhoneCode.user_id == person.id)],
+    }
+
+
 def export_for(actor: User, person: User, now: datetime | None = None) -> dict:
     """Everything the site holds about `person` that is theirs to have (see the module docstring).
     Values are Python dates and times; `to_json` writes them as ISO 8601."""
@@ -213,6 +244,7 @@ def export_for(actor: User, person: User, now: datetime | None = None) -> dict:
                     "sent_at": e.sent_at} for e in db.session.scalars(
             select(OutboxEmail).where(OutboxEmail.to_addr == person.email).order_by(OutboxEmail.id))] if person.email else [],
         "calendar_feed": db.session.scalar(select(CalendarFeed.id).where(CalendarFeed.user_id == person.id)) is not None,
+        "texts": _texts(person),
     }
     doc["messages"] = _messages(sides)
     return doc

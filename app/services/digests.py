@@ -3,7 +3,7 @@
 `send_digests` does a fixed number of SQL queries however many subscribers there are: it loads the
 due subscriptions, the open needs and the members' offer categories in bulk, picks each member's
 needs with numpy, and writes every digest and its outbox email with two multi-row INSERTs in one
-transaction. The unique (member, period) constraint makes a second run, or two at once, send nothing
+transaction (and, for members who chose digests by text, one more for the texts). The unique (member, period) constraint makes a second run, or two at once, send nothing
 twice.
 """
 import logging
@@ -20,13 +20,14 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.i18n import in_language
-from app.models import Digest, DigestSubscription, OutboxEmail, Post, User
+from app.models import Digest, DigestSubscription, NoticeChoice, OutboxEmail, OutboxText, Post, User
 from app.models.mail import DIGEST_FREQUENCIES
 from app.models.posts import CATEGORIES, most_urgent_first
 from app.services import FieldError, ServiceError
 from app.services import geo, membership
 from app.services import holds
 from app.services.mail import render_email
+from app.services.texts import due_at, render_text
 from app.timeutil import local_today, utc_to_local, utcnow
 
 log = logging.getLogger(__name__)
@@ -219,7 +220,8 @@ def send_digests(now: datetime | None = None) -> DigestRun:
                    .group_by(Digest.user_id).subquery())
     already = select(Digest.user_id).where(Digest.period.in_(list(periods.values())))
     subs = db.session.execute(
-        select(DigestSubscription, User.email, User.name, User.lat, User.lon, User.language, last_cutoff.c.cutoff)
+        select(DigestSubscription, User.email, User.name, User.lat, User.lon, User.language, last_cutoff.c.cutoff,
+               User.mobile, User.mobile_verified_at, User.texts_stopped_at)
         .join(User, User.id == DigestSubscription.user_id)
         .outerjoin(last_cutoff, last_cutoff.c.user_id == DigestSubscription.user_id)
         .where(DigestSubscription.frequency.in_(list(periods)), User.email.is_not(None),
@@ -235,6 +237,10 @@ def send_digests(now: datetime | None = None) -> DigestRun:
     def since_of(row) -> datetime:
         return max(row.DigestSubscription.since, row.cutoff) if row.cutoff else row.DigestSubscription.since
 
+    # Which channels each member chose for digests (app/services/notify.py; email only by default).
+    choices = {uid: (email, text) for uid, email, text in db.session.execute(
+        select(NoticeChoice.user_id, NoticeChoice.email, NoticeChoice.text)
+        .where(NoticeChoice.kind == "digest", NoticeChoice.user_id.in_([r.DigestSubscription.user_id for r in subs])))}
     needs = _load_needs(min(since_of(r) for r in subs), now)
     offer_cats: dict[int, set[str]] = {}
     for owner_id, category in db.session.execute(
@@ -243,7 +249,8 @@ def send_digests(now: datetime | None = None) -> DigestRun:
     cat_index = {name: i for i, name in enumerate(CATEGORIES)}
     max_items = current_app.config["DIGEST_MAX_ITEMS"]
 
-    digests, emails = [], []
+    digests, emails, texts = [], [], []
+    quiet_due = due_at(utcnow())
     base = current_app.config["BASE_URL"].rstrip("/")
     with current_app.test_request_context(base_url=base):
         account_url = url_for("account.profile", _external=True)
@@ -264,6 +271,19 @@ def send_digests(now: datetime | None = None) -> DigestRun:
                 if i not in help_urls:
                     help_urls[i] = url_for("posts.detail", post_id=needs.posts[i].id, _external=True) + "#help"
                 items.append(dict(post=needs.posts[i], bucket=geo.distance_bucket(float(m)), help_url=help_urls[i]))
+            by_email, by_text = choices.get(sub.user_id, (True, False))
+            by_text = by_text and row.mobile and row.mobile_verified_at and not row.texts_stopped_at
+            if not by_email and not by_text:
+                run.empty += 1
+                continue
+            digests.append(dict(user_id=sub.user_id, period=periods[sub.frequency], need_count=int(idx.size), created_at=now))
+            if by_text:
+                with in_language(row.language):
+                    body = render_text("digest", count=int(idx.size), link=url_for("posts.browse", kind="need", _external=True))
+                texts.append(dict(user_id=sub.user_id, to_number=row.mobile, body=body, kind="digest", status="pending",
+                                  attempts=0, next_attempt_at=quiet_due, created_at=utcnow()))
+            if not by_email:
+                continue
             token = unsubscribe_token(dict(unsubscribe_key=sub.unsubscribe_key))
             unsubscribe_url = url_for("main.unsubscribe", token=token, _external=True)
             with in_language(row.language):  # the member's language, subject and both parts
@@ -272,14 +292,16 @@ def send_digests(now: datetime | None = None) -> DigestRun:
                                           radius=sub.radius_miles, unsubscribe_url=unsubscribe_url,
                                           account_url=account_url)
                 subject = str(SUBJECT)
-            digests.append(dict(user_id=sub.user_id, period=periods[sub.frequency], need_count=int(idx.size), created_at=now))
             emails.append(dict(to_addr=row.email, subject=subject, body_text=text, body_html=html, kind="digest",
                                unsubscribe_url=unsubscribe_url, status="pending", attempts=0,
                                next_attempt_at=utcnow(), created_at=utcnow()))
     if digests:
         try:
             db.session.execute(insert(Digest), digests)
-            db.session.execute(insert(OutboxEmail), emails)
+            if emails:
+                db.session.execute(insert(OutboxEmail), emails)
+            if texts:
+                db.session.execute(insert(OutboxText), texts)
             db.session.commit()
         except IntegrityError:
             # Another run queued some of these digests in the meantime: it sends them, not us.

@@ -73,6 +73,8 @@ class PublicSummary:
     months: list  # ("November 2026", in cents, out cents), newest first
     households_helped: int
     balance: int
+    # What members are shown: the same with small counts suppressed (app/services/reports_public.py).
+    published: object = None
 
 
 def public_summary() -> PublicSummary:
@@ -83,13 +85,21 @@ def public_summary() -> PublicSummary:
         select(month.label("month"),
                # In: gifts received, less any receipt reversed as a mistake. Out: payments to payees.
                func.sum(case((LedgerTransaction.kind != "payment", LedgerEntry.amount_cents), else_=0)),
-               func.sum(case((LedgerTransaction.kind == "payment", -LedgerEntry.amount_cents), else_=0)))
+               func.sum(case((LedgerTransaction.kind == "payment", -LedgerEntry.amount_cents), else_=0)),
+               # How many gifts and households each month holds: a month with few is not shown.
+               func.count(func.distinct(case((LedgerTransaction.kind == "receipt", LedgerTransaction.id)))),
+               func.count(func.distinct(case((LedgerTransaction.kind == "payment", FundRequest.requester_id)))))
         .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .outerjoin(FundRequest, FundRequest.id == LedgerTransaction.request_id)
         .where(LedgerEntry.account == "cash").group_by(month).order_by(month.desc()).limit(12)
     ).all()
     helped = db.session.scalar(select(func.count(func.distinct(FundRequest.requester_id))).where(FundRequest.status == "paid")) or 0
-    months = [(day(date(int(m[:4]), int(m[5:7]), 1), "%B %Y"), int(i or 0), int(o or 0)) for m, i, o in rows]
-    return PublicSummary(months, helped, available_cents())
+    months = [(day(date(int(m[:4]), int(m[5:7]), 1), "%B %Y"), int(i or 0), int(o or 0)) for m, i, o, _g, _h in rows]
+    balance = available_cents()
+    from app.services.reports_public import publish_fund
+
+    published = publish_fund(months, [(int(g), int(h)) for *_m, g, h in rows], helped, balance)
+    return PublicSummary(months, helped, balance, published)
 
 
 def ledger_csv(actor: User) -> str:

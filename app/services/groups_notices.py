@@ -8,7 +8,7 @@ from typing import Callable
 from flask_babel import lazy_gettext as _l
 
 from app.models import GroupSession, User
-from app.services.mail import queue_email
+from app.services import notify as notify_service
 
 SUBJECTS = {
     "group_place_opened": _l("A place opened up for you"),
@@ -26,9 +26,9 @@ SUBJECTS = {
 
 def notify(person: User, template: str, session: GroupSession, link_for: Callable | None, *,
            with_place: bool = False, **context) -> None:
-    """Queue `template` for one person about one session (nothing when they have no email)."""
-    if not person.email:
-        return
-    queue_email(person.email, SUBJECTS[template], template, kind=template, locale=person.language,
-                person=person, session=session, title=session.offer.title, town=f"{session.offer.town}, {session.offer.state}",
-                place=session.place if with_place else None, url=link_for(session) if link_for else None, **context)
+    """Queue `template` for one person about one session, on the channels they chose for its kind
+    (app/services/notify.py). A text names neither the group nor the place: its link does."""
+    url = link_for(session) if link_for else None
+    notify_service.send(person, template, SUBJECTS[template], link=url, happens_at=session.starts_at,
+                        session=session, title=session.offer.title, town=f"{session.offer.town}, {session.offer.state}",
+                        place=session.place if with_place else None, url=url, **context)

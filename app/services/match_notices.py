@@ -25,23 +25,31 @@ def outcome_token(match: Match, user_id: int) -> str:
 
 def notify_both(match: Match, template: str, subject, link_for=None, outcome_link_for=None,
                  skip_side: str | None = None, extra: dict | None = None) -> None:
-    """Email both sides (or the coordinator acting for someone who cannot log in). Emails that
-    introduce the two carry the other's contact card, worded the same for everyone. The subject is
-    a lazy string (`_l`): each email is written in its reader's language. While a safety report
-    pauses the match, no email carries a contact card or the exact place."""
+    """Tell both sides, each on the channels they chose for this kind of notice (app/services/
+    notify.py); someone no channel reaches who cannot log in is told through the coordinator acting
+    for them, by email. Emails that introduce the two carry the other's contact card, worded the
+    same for everyone; a text never does (its link leads to it). The subject is a lazy string
+    (`_l`): each notice is written in its reader's language. While a safety report pauses the
+    match, no email carries a contact card or the exact place."""
+    from app.services import notify
+    from app.services.text_links import match_link
+
     paused = holds.match_paused(match.id)
     for side, post, other in (("need", match.need, match.offer), ("offer", match.offer, match.need)):
         if side == skip_side:
             continue
         person, reader = notice_recipient(post)
-        if reader is None:
-            continue
-        context = dict(match=match, side=side, person=person, other_first_name=db.session.get(User, other.owner_id).first_name,
-                       on_behalf=reader.id != person.id, url=link_for(match) if link_for else None,
-                       reason_text=reason_label(match.reject_reason), **(extra or {}))
+        page = link_for(match) if link_for else None
+        context = dict(match=match, person=person, other_first_name=db.session.get(User, other.owner_id).first_name,
+                       url=page, reason_text=reason_label(match.reject_reason), **(extra or {}))
         if template in ("match_approved", "match_confirmed", "match_reminder") and not paused:
             context.update(card=card_for(match, "offer" if side == "need" else "need"),
                            place=exact_place(match.need, with_zip=False))
-        if outcome_link_for:
-            context["outcome_url"] = outcome_link_for(outcome_token(match, reader.id))
-        queue_email(reader.email, subject, template, kind=template, locale=reader.language, **context)
+        outcome = outcome_link_for(outcome_token(match, person.id)) if outcome_link_for else None
+        used = notify.send(person, template, subject, side=side, link=match_link(person, match, page), happens_at=match.scheduled_at,
+                           on_behalf=False, outcome_url=outcome, **context)
+        if not used and reader is not None and reader.id != person.id and not notify.reachable(person):
+            if outcome_link_for:
+                outcome = outcome_link_for(outcome_token(match, reader.id))
+            queue_email(reader.email, subject, template, kind=template, locale=reader.language, on_behalf=True,
+                        outcome_url=outcome, side=side, **context)

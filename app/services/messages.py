@@ -136,6 +136,22 @@ def sent_last_hour(user_id: int, now: datetime) -> int:
                              .where(Message.author_id == user_id, Message.created_at > now - timedelta(hours=1)))
 
 
+def _tell_reader(actor: User, person: User, reader: User | None, match: Match, url: str) -> None:
+    """The other side hears of it on the channels they chose; someone no channel reaches, through
+    the coordinator acting for them (unless that coordinator wrote it)."""
+    from app.services import notify
+    from app.services.text_links import match_link
+
+    subject = _l("You have a new message about your match")
+    if person.id != actor.id:
+        if notify.send(person, "message_notice", subject, link=match_link(person, match, url), person=person,
+                       match=match, on_behalf=False, url=url) or notify.reachable(person):
+            return
+    if reader is not None and reader.id not in (actor.id, person.id):
+        queue_email(reader.email, subject, "message_notice", kind="message_notice", locale=reader.language,
+                    person=person, match=match, on_behalf=True, url=url)
+
+
 def send(actor: User, match_id, body: str, link_for, now: datetime | None = None) -> Message:
     """Write in a match's thread, for one's own side (or for someone who cannot log in). The other
     side is emailed a notice without the words."""
@@ -165,9 +181,6 @@ def send(actor: User, match_id, body: str, link_for, now: datetime | None = None
     if actor.id not in (match.need.owner_id, match.offer.owner_id):
         audit.record(actor, "message_for_resident", "match", match.id, side=side)
     person, reader = notice_recipient(match.offer if side == "need" else match.need)
-    if reader is not None and reader.id != actor.id:
-        queue_email(reader.email, _l("You have a new message about your match"), "message_notice",
-                    kind="message_notice", locale=reader.language, person=person, match=match,
-                    on_behalf=reader.id != person.id, url=link_for(match))
+    _tell_reader(actor, person, reader, match, link_for(match))
     db.session.commit()
     return message

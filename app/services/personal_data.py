@@ -58,11 +58,40 @@ def _messages_of(t, uid):
                and_(m.c.side == "offer", m.c.match_id.in_(select(matches.c.id).where(matches.c.offer_id.in_(mine)))))
 
 
+def _numbers_of(t, uid):
+    """Every number the person's texts went to: their mobile and each number a code was texted to for them."""
+    users, codes = t["users"], t["phone_codes"]
+    return select(users.c.mobile).where(users.c.id == uid, users.c.mobile.is_not(None)).union(
+        select(codes.c.number).where(codes.c.user_id == uid))
+
+
 RULES: tuple[Rule, ...] = (
+    # Texts first: which went to the person is read from their mobile and their codes, both erased below.
+    Rule("outbox_texts", lambda t, uid: or_(t["outbox_texts"].c.user_id == uid,
+                                            t["outbox_texts"].c.to_number.in_(_numbers_of(t, uid))), delete=True,
+         why="texts queued or sent to them or to their number (codes, answers), as their emails go"),
+    Rule("phone_codes", lambda t, uid: t["phone_codes"].c.user_id == uid, delete=True,
+         why="the numbers a code was texted to for them"),
+    Rule("notice_choices", lambda t, uid: t["notice_choices"].c.user_id == uid, delete=True),
+    Rule("text_choices", lambda t, uid: t["text_choices"].c.user_id == uid, delete=True,
+         why="the short codes of the last list they were texted"),
+    Rule("text_requests", lambda t, uid: t["text_requests"].c.user_id == uid, delete=True,
+         why="what they asked for by text; a need posted from it is a post, and follows the posts rule"),
+    Rule("inbound_texts", lambda t, uid: t["inbound_texts"].c.user_id == uid, {"body": None},
+         why="what they texted us; the time, the command word and what came of it stay as counts"),
+    # CSV imports (before "users": the uploaded lines are found by the address, erased below).
+    Rule("import_rows", lambda t, uid: or_(
+        t["import_rows"].c.email.in_(select(t["users"].c.email).where(t["users"].c.id == uid)),
+        t["import_rows"].c.job_id.in_(select(t["import_jobs"].c.id).where(t["import_jobs"].c.created_by_id == uid))),
+         delete=True, why="uploaded lines naming them, or uploaded by them (kept a day at most anyway)"),
+    Rule("import_keys", lambda t, uid: or_(t["import_keys"].c.user_id == uid,
+                                           t["import_keys"].c.post_id.in_(_posts_of(t, uid))), delete=True,
+         why="a keyed hash of their address or their post's line, which made a re-import skip them"),
     Rule("users", lambda t, uid: t["users"].c.id == uid,
          {"name": PSEUDONYM, "email": None, "phone": None, "zip_code": None, "town": None, "state": None, "lat": None,
           "lon": None, "contact_name": None, "contact_detail": None, "password_hash": None, "email_confirmed_at": None,
-          "contact_method": "email", "role": "member", "language": "en"},
+          "contact_method": "email", "role": "member", "language": "en", "mobile": None, "mobile_verified_at": None,
+          "mobile_consent_by_id": None, "mobile_consent_at": None, "texts_stopped_at": None},
          why="the row stays under a pseudonym for the books and the audit log; role back to member, so no list shows it"),
     Rule("posts", lambda t, uid: t["posts"].c.owner_id == uid,
          {"details": "", "street_address": None, "pickup_area": None, "lat": Copy("cell_lat"), "lon": Copy("cell_lon")},
@@ -94,6 +123,8 @@ RULES: tuple[Rule, ...] = (
     Rule("calendar_feeds", lambda t, uid: t["calendar_feeds"].c.user_id == uid, delete=True),
     Rule("vetting_checks", lambda t, uid: t["vetting_checks"].c.user_id == uid, delete=True,
          why="checks of someone who no longer volunteers; no list or reminder is to show them"),
+    Rule("api_tokens", lambda t, uid: t["api_tokens"].c.user_id == uid, delete=True,
+         why="their keys to the API (named in their words); a deleted account calls nothing"),
 )
 
 # Tables that point at a person and keep their rows as they are: ids, codes, dates and amounts only
@@ -112,6 +143,7 @@ KEPT = {
     "help_rules": "a coordinator's rule (codes)",
     "site_settings": "an admin's setting",
     "suggestions": "scores between posts",
+    "import_jobs": "an upload's counts and who made it; its problems name lines and columns, never values",
 }
 
 
@@ -150,6 +182,8 @@ class Identifiers:
     name: tuple[str, ...]  # the whole name, word by word (two or more words, else empty)
     email: str | None
     phone: str | None
+    # The verified mobile number for texts (E.164) as (country code, national digits), if any.
+    mobile: tuple[str, str] | None = None
 
     @classmethod
     def of(cls, user) -> "Identifiers":
@@ -157,7 +191,8 @@ class Identifiers:
         words = tuple(dict.fromkeys(w for w in all_words if len(w) >= 2 and w.lower() not in _PARTICLES))
         digits = re.sub(r"\D", "", user.phone or "")
         return cls(words, all_words if len(all_words) >= 2 else (), (user.email or "").strip().lower() or None,
-                   (user.phone or "").strip() if len(digits) >= MIN_PHONE_DIGITS else None)
+                   (user.phone or "").strip() if len(digits) >= MIN_PHONE_DIGITS else None,
+                   _mobile_parts(getattr(user, "mobile", None)))
 
     @property
     def full_name(self) -> str | None:
@@ -176,6 +211,10 @@ class Identifiers:
             digits = re.sub(r"\D", "", self.phone)
             # The same digits however they are spaced or punctuated: 651-555-0142, (651) 555 0142.
             parts.append(r"(?<!\d)" + r"[\s().+\-]*".join(digits) + r"(?!\d)")
+        if self.mobile:
+            country, national = self.mobile
+            # +1 651 555 0142, 16515550142, (651) 555-0142 (its bracket too), and a trunk 0 (07911 123456).
+            parts.append(rf"(?<!\d)(?:\+?{country}[\s().\-]*|0|\()?" + r"[\s().+\-]*".join(national) + r"(?!\d)")
         return parts
 
     @cached_property
@@ -194,11 +233,24 @@ class Identifiers:
         """Plain substrings (lower-cased) for a first, indexed-friendly LIKE filter before `pattern`."""
         first = [self.name[0].lower()] if self.name else []  # the full name in any spacing starts with it
         return first + [x.lower() for x in (self.email, self.phone) if x] + \
-            ([re.sub(r"\D", "", self.phone)[:3]] if self.phone else [])
+            ([re.sub(r"\D", "", self.phone)[:3]] if self.phone else []) + ([self.mobile[1][:3]] if self.mobile else [])
 
     def mentions(self, text: str | None) -> bool:
         pattern = self.pattern
         return bool(text) and pattern is not None and pattern.search(text) is not None
+
+
+def _mobile_parts(e164: str | None) -> tuple[str, str] | None:
+    if not e164:
+        return None
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return None
+    national = phonenumbers.national_significant_number(number)
+    return (str(number.country_code), national) if len(national) >= MIN_PHONE_DIGITS else None
 
 
 def scrub(value, ids: Identifiers, pattern: re.Pattern | None = None):

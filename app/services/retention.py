@@ -10,6 +10,8 @@ counts stay behind for the reports. The worker runs `run` daily (the "retention"
 - Messages between matched people RETAIN_MESSAGES_DAYS after their thread closed (the match ended,
   plus MESSAGE_THREAD_DAYS while the thread stays open), unless a report about the match is open.
 - Coordinators' case notes RETAIN_CASE_NOTES_DAYS after they were written.
+- Sent, failed and cancelled texts after RETAIN_TEXT_DAYS; texts people sent us keep their time,
+  command and outcome that long and then lose their words. Phone codes used or expired a day ago.
 
 Removed rows are counted in `purged_counts` by kind and the month they were written.
 """
@@ -21,7 +23,8 @@ from flask import current_app
 from sqlalchemy import delete, or_, select, update
 
 from app.extensions import db
-from app.models import CaseNote, Concern, GroupSession, Match, Message, OutboxEmail, Post, PurgedCount, SessionSeries
+from app.models import (CaseNote, Concern, GroupSession, InboundText, Match, Message, OutboxEmail, OutboxText, PhoneCode,
+                        Post, PurgedCount, SessionSeries)
 from app.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -99,11 +102,35 @@ def purge_case_notes(now: datetime) -> int:
     return _remove(CaseNote, rows, lambda r: "case_notes")
 
 
+def purge_texts(now: datetime) -> int:
+    """Texts that went (or never will) after RETAIN_TEXT_DAYS; pending ones wait for the sender."""
+    cutoff = now - _days("RETAIN_TEXT_DAYS", 90)
+    rows = db.session.execute(select(OutboxText.id, OutboxText.created_at, OutboxText.kind).where(
+        OutboxText.status.in_(("sent", "failed", "cancelled")), OutboxText.created_at < cutoff)).all()
+    return _remove(OutboxText, rows, lambda r: f"text:{r.kind}"[:40])
+
+
+def purge_inbound_texts(now: datetime) -> int:
+    """The words of texts sent to us after RETAIN_TEXT_DAYS (the row stays: when, which command, what came of it)."""
+    cutoff = now - _days("RETAIN_TEXT_DAYS", 90)
+    return db.session.execute(update(InboundText).where(InboundText.created_at < cutoff, InboundText.body.is_not(None))
+                              .values(body=None).execution_options(synchronize_session=False)).rowcount or 0
+
+
+def purge_phone_codes(now: datetime) -> int:
+    """Codes used or expired more than a day ago (a day: a member who asks again still counts as asking)."""
+    cutoff = now - timedelta(days=1)
+    rows = db.session.execute(select(PhoneCode.id, PhoneCode.created_at).where(
+        or_(PhoneCode.used_at < cutoff, PhoneCode.expires_at < cutoff))).all()
+    return _remove(PhoneCode, rows, lambda r: "phone_codes")
+
+
 def run(now: datetime | None = None) -> dict:
     """One pass of every retention rule, committed once. Returns counts only."""
     now = now or utcnow()
     counts = {"places": purge_places(now), "emails": purge_emails(now), "messages": purge_messages(now),
-              "case_notes": purge_case_notes(now)}
+              "case_notes": purge_case_notes(now), "texts": purge_texts(now), "inbound_texts": purge_inbound_texts(now),
+              "phone_codes": purge_phone_codes(now)}
     db.session.commit()
     log.info("retention: %s", counts)
     return counts

@@ -11,7 +11,7 @@ from app.models import AuditEntry
 from app.services import NotAllowed, data_export
 from tests.services.data_rights_helpers import EMAIL, NAME, PHONE, everything
 
-KEYS = {"format", "exported_at", "profile", "posts", "matches", "digest_settings", "fund", "group_sessions",
+KEYS = {"format", "exported_at", "profile", "posts", "matches", "digest_settings", "fund", "group_sessions", "texts",
         "contact_views", "emails", "calendar_feed"}
 
 

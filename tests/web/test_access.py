@@ -11,7 +11,22 @@ PUBLIC = {"main.index", "main.privacy", "posts.browse", "posts.detail", "auth.si
           "i18n.switch",  # the language switcher, for visitors too (a CSRF-checked POST)
           # Group sessions are found like posts; the calendar feed is public but behind a secret token.
           "groups.index", "groups.session", "calendar.feed",
-          "membership.join"}  # the sign-up form behind an invitation link (signed, single use)
+          "membership.join",  # the sign-up form behind an invitation link (signed, single use)
+          "imports.welcome",  # an imported member chooses their password (signed link, single use)
+          # Texts: the signed link a text carries to someone who cannot log in; the provider's
+          # webhooks, which check the provider's signature themselves (403 without it).
+          "texts.match_link", "texts.inbound", "texts.status",
+          "reports.impact"}  # the public impact page: small counts suppressed (members-only with the board)
+
+
+# The JSON API authenticates by token itself (app/api/auth.py: 401 without one, and a session
+# cookie never counts), so the login redirect lets its requests through; its description and
+# docs page describe the API and hold no one's data. tests/api/ holds the API's own route matrix.
+API_WRITES = {"api_posts.create", "api_posts.withdraw", "api_posts.help_", "api_matches.answer",
+              "api_groups.join", "api_groups.leave", "api_coord.approve", "api_coord.reject"}
+PUBLIC |= API_WRITES | {"api_posts.browse", "api_posts.detail", "api_posts.mine", "api_matches.mine",
+                        "api_matches.detail", "api_groups.sessions", "api_coord.queue",
+                        "api_docs.openapi_json", "api_docs.docs", "api_docs.asset"}
 
 
 def _url(rule):
@@ -48,7 +63,9 @@ def test_no_route_changes_state_on_get(app):
                       "safety.save_check", "safety.remove_check", "safety.add_bar", "safety.lift_bar",
                       "blocks.block_post", "blocks.block_match", "blocks.undo",
                       "concerns.lift", "concerns.resolve", "concerns.act", "messages.send",
-                      "membership.approve", "membership.decline", "membership.invite"}
+                      "membership.approve", "membership.decline", "membership.invite",
+                      "imports.upload", "imports.start", "imports.discard"}
+    state_changing |= API_WRITES | {"account.create_token", "account.revoke_token"}
     for rule in app.url_map.iter_rules():
         if rule.endpoint in state_changing:
             assert "GET" not in rule.methods, rule.endpoint

@@ -10,7 +10,7 @@ from app.models import AuditEntry
 from app.services import FieldError, NotAllowed, settings
 from tests.conftest import csrf_token, login
 
-BOARD = {"posts.browse", "posts.detail", "groups.index", "groups.session"}
+BOARD = {"posts.browse", "posts.detail", "groups.index", "groups.session", "reports.impact"}
 
 
 def client_for(app, user):
