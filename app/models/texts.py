@@ -31,6 +31,9 @@ class OutboxText(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When what it is about happens (naive UTC), if it has a time: a retry, like the first try,
+    # waits out quiet hours unless that comes before the morning.
+    happens_at: Mapped[datetime | None]
     claim_token: Mapped[str | None] = mapped_column(String(40), index=True)
     claimed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

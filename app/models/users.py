@@ -83,6 +83,13 @@ class User(UserMixin, db.Model):
         return self.email_confirmed_at is not None or (not self.email and self.mobile_verified_at is not None)
 
     @property
+    def acted_for(self) -> bool:
+        """A coordinator acts for them: they cannot log in and are a resident (or have no email at
+        all). A member imported from a spreadsheet who has not yet chosen a password is not: they
+        are reached at their own address, and nobody answers for them."""
+        return not self.can_log_in and (self.role == "resident" or not self.email)
+
+    @property
     def can_get_texts(self) -> bool:
         return bool(self.mobile and self.mobile_verified_at and not self.texts_stopped_at and not self.deleted_at)
 

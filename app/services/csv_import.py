@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 
 from app.after_response import later
 from app.extensions import db
@@ -114,6 +114,19 @@ def _existing_emails(emails: list[str]) -> set[str]:
     return _in_chunks(emails, lambda part: select(func.lower(User.email)).where(func.lower(User.email).in_(part)))
 
 
+def postable_owner():
+    """Whom a coordinator may post for, as on the site ("on behalf of residents only"): residents,
+    and accounts a coordinator made that nobody has logged in to yet (imported members). Never
+    another member, a coordinator or an admin."""
+    return or_(User.role == "resident", and_(User.role == "member", User.created_by_id.is_not(None),
+                                              User.password_hash.is_(None)))
+
+
+def _owner_emails(emails: list[str]) -> set[str]:
+    return _in_chunks(emails, lambda part: select(func.lower(User.email)).where(func.lower(User.email).in_(part),
+                                                                                User.deleted_at.is_(None), postable_owner()))
+
+
 def _line(kind: str, line: int, values: dict, problems: list, key: str, email: str | None) -> dict:
     return {"kind": kind, "line": line, "values": values, "problems": problems, "key": key, "email": email or None,
             "state": "problem" if problems else "ok"}
@@ -155,7 +168,8 @@ def _check_posts(parsed, member_lines: dict[str, dict]) -> list[dict]:
         if not problems:
             _dry_run(parsed, values, problems)
         out.append(_line("posts", number, values, problems, key, values.get("owner_email")))
-    owners = _existing_emails(sorted({r["email"] for r in out if r["email"]}))
+    wanted = sorted({r["email"] for r in out if r["email"]})
+    owners, accounts = _owner_emails(wanted), _existing_emails(wanted)
     imported = _existing_keys([r["key"] for r in out])
     column = parsed.headers.get("owner_email", "owner_email")
     for r in out:
@@ -170,6 +184,8 @@ def _check_posts(parsed, member_lines: dict[str, dict]) -> list[dict]:
         r["state"] = "problem"
         if member is not None:
             message = _("This owner's line in the members file (line %(line)s) has problems.", line=member["line"])
+        elif r["email"] in accounts:
+            message = _("Coordinators post only for residents and for members they imported: this account posts for itself.")
         else:
             message = _("No account has this email, and it is not in the members file.")
         r["problems"].append({"column": column, "message": message})

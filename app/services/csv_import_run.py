@@ -27,7 +27,7 @@ from app.models import Post, User
 from app.models.imports import ImportJob, ImportKey, ImportRow
 from app.models.users import new_token
 from app.services import FieldError, ServiceError, accounts, geo
-from app.services.csv_import import post_input, purge_stale
+from app.services.csv_import import post_input, postable_owner, purge_stale
 from app.services.digests import subscription_for
 from app.services.mail import queue_email
 from app.services.posts import _apply as apply_post, _validate as validate_post
@@ -163,13 +163,14 @@ def _posts(job, actor, todo: list[ImportRow], failures: list) -> list[tuple[Impo
         return []
     db.session.flush()  # members of this batch own some of these posts
     owners = {email: uid for email, uid in db.session.execute(
-        select(func.lower(User.email), User.id).where(func.lower(User.email).in_({r.email for r in todo})))}
+        select(func.lower(User.email), User.id).where(func.lower(User.email).in_({r.email for r in todo}),
+                                                      User.deleted_at.is_(None), postable_owner()))}
     lifetime = timedelta(days=current_app.config["POST_LIFETIME_DAYS"])
     made = []
     for row in todo:
         owner_id = owners.get(row.email)
         if owner_id is None:
-            failures.append(_failure(row, "owner_email", _("No account has this email any more.")))
+            failures.append(_failure(row, "owner_email", _("No account a coordinator may post for has this email any more.")))
             continue
         data = post_input(row.values)
         post = Post(owner_id=owner_id, created_by_id=actor.id, expires_at=utcnow() + lifetime)

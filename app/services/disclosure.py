@@ -44,7 +44,7 @@ def contact_expired(match: Match) -> bool:
 
 def answers_for_others(user: User, person: User) -> bool:
     """A coordinator answers for a member who cannot log in (a resident registered without email)."""
-    return user.is_coordinator and not person.can_log_in
+    return user.is_coordinator and person.acted_for
 
 
 def side_of(user: User, match: Match) -> str | None:
@@ -80,7 +80,7 @@ def reach_of(person: User) -> tuple[str, str | None]:
     method = person.contact_method or "email"
     if method == "person" and person.contact_name and person.contact_detail:
         return CONTACT_LABELS["person"], f"{person.contact_name}, {person.contact_detail}"
-    if method == "person" and not person.can_log_in:
+    if method == "person" and person.acted_for:
         # No contact named: the coordinator acting for them today (never one who no longer is).
         coordinator = acting_coordinator(person)
         if coordinator is not None:
@@ -142,6 +142,6 @@ def notice_recipient(post: Post) -> tuple[User, User | None]:
     """Who gets email about this side of a match: (the person, who reads it). The reader is the
     person, or the coordinator acting for someone who cannot log in, or None."""
     person = db.session.get(User, post.owner_id)
-    if person.email and person.can_log_in:
+    if person.email and not person.acted_for:
         return person, person
     return person, acting_coordinator(person, post.created_by_id)

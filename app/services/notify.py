@@ -73,7 +73,7 @@ def kind_of(template: str, side: str | None = None) -> str:
 
 
 def email_reaches(user: User) -> bool:
-    return bool(user.email and user.can_log_in and not user.deleted_at)
+    return bool(user.email and not user.acted_for and not user.deleted_at)
 
 
 def chosen(user: User, rows: dict | None = None) -> dict[str, dict[str, bool]]:
@@ -110,7 +110,7 @@ def reachable(user: User) -> bool:
 
 def may_choose_for(actor: User, user: User) -> bool:
     """A member chooses for themselves; a coordinator for a member who cannot log in."""
-    return actor.id == user.id or (actor.is_coordinator and not user.can_log_in)
+    return actor.id == user.id or (actor.is_coordinator and user.acted_for)
 
 
 def save_choices(actor: User, user: User, choices: dict[str, dict[str, bool]]) -> None:

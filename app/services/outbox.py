@@ -51,6 +51,8 @@ class Channel:
     # Ids among the claimed rows that must not be sent after all (cancelled, never counted as sent).
     withdrawn: Callable[[list], set] = lambda rows: set()
     metric: Callable[[int, int], None] | None = None
+    # When a failed row may be tried again, given the backoff's answer (texts: not in quiet hours).
+    retry_at: Callable[[Any, Any], Any] | None = None
     extra: dict = field(default_factory=dict)
 
     def config(self, key: str):
@@ -120,8 +122,16 @@ def _record(channel: Channel, row_id: int, token: str, **values) -> None:
     db.session.commit()
 
 
-def _failure(channel: Channel, row_id: int, attempts: int, exc: BaseException, permanent: bool = False) -> dict:
-    attempts += 1
+def _still_ours(channel: Channel, row_id: int, token: str) -> bool:
+    """Our claim still holds: a batch that outlasted its lease may have lost a row to another
+    sender, which then sends it; we must not send it too."""
+    model = channel.model
+    return db.session.scalar(select(model.id).where(model.id == row_id, model.claim_token == token,
+                                                    model.status == "sending")) is not None
+
+
+def _failure(channel: Channel, out: "Outgoing", exc: BaseException, permanent: bool = False) -> dict:
+    row_id, attempts = out.id, out.attempts + 1
     values = dict(attempts=attempts, last_error=f"{type(exc).__name__}: {exc}"[:1000], claim_token=None)
     if permanent or attempts >= channel.config("MAX_ATTEMPTS"):
         values["status"] = "failed"
@@ -129,7 +139,10 @@ def _failure(channel: Channel, row_id: int, attempts: int, exc: BaseException, p
     else:
         # Backoff: 1, 2, 4, 8 ... minutes, at most a day.
         delay = min(channel.config("RETRY_BASE_SECONDS") * 2 ** (attempts - 1), 86400)
-        values.update(status="pending", next_attempt_at=utcnow() + timedelta(seconds=delay))
+        when = utcnow() + timedelta(seconds=delay)
+        if channel.retry_at is not None:
+            when = channel.retry_at(out, when)
+        values.update(status="pending", next_attempt_at=when)
         log.warning("%s %s failed (attempt %s); next try in %ss", channel.name, row_id, attempts, delay)
     return values
 
@@ -148,6 +161,8 @@ def send_pending(channel: Channel, limit: int | None = None, only_ids: list[int]
         for out in rows:
             # Asked just before each send, not once per batch: a STOP that arrives while a batch is
             # going out stops the rest of it.
+            if not _still_ours(channel, out.id, token):
+                continue
             if out.id in channel.withdrawn([out]):
                 _record(channel, out.id, token, status="cancelled", claim_token=None)
                 continue
@@ -157,11 +172,11 @@ def send_pending(channel: Channel, limit: int | None = None, only_ids: list[int]
                     conn = channel.connect()
                 extra = channel.send(conn, out) or {}
             except Permanent as exc:
-                _record(channel, out.id, token, **_failure(channel, out.id, out.attempts, exc, permanent=True))
+                _record(channel, out.id, token, **_failure(channel, out, exc, permanent=True))
                 failed += 1
                 continue
             except channel.retry_on as exc:
-                _record(channel, out.id, token, **_failure(channel, out.id, out.attempts, exc))
+                _record(channel, out.id, token, **_failure(channel, out, exc))
                 failed += 1
                 if conn is not None and not channel.keeps_connection(exc):
                     _quietly_close(channel, conn)

@@ -67,9 +67,12 @@ def _numbers_of(t, uid):
 
 RULES: tuple[Rule, ...] = (
     # Texts first: which went to the person is read from their mobile and their codes, both erased below.
+    # A number's other texts belong to whoever holds it now (a mistyped or moved number): only
+    # those addressed to nobody (codes, answers to an unknown number) go by the number.
     Rule("outbox_texts", lambda t, uid: or_(t["outbox_texts"].c.user_id == uid,
-                                            t["outbox_texts"].c.to_number.in_(_numbers_of(t, uid))), delete=True,
-         why="texts queued or sent to them or to their number (codes, answers), as their emails go"),
+                                            and_(t["outbox_texts"].c.user_id.is_(None),
+                                                 t["outbox_texts"].c.to_number.in_(_numbers_of(t, uid)))), delete=True,
+         why="texts queued or sent to them, and codes and answers sent to their numbers, as their emails go"),
     Rule("phone_codes", lambda t, uid: t["phone_codes"].c.user_id == uid, delete=True,
          why="the numbers a code was texted to for them"),
     Rule("notice_choices", lambda t, uid: t["notice_choices"].c.user_id == uid, delete=True),

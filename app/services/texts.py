@@ -53,7 +53,7 @@ def due_at(now_utc: datetime, happens_at: datetime | None = None) -> datetime:
     """When a text queued now may go: now, or the end of the quiet hours, unless what it is about
     (`happens_at`, naive UTC) comes before the morning (a same-day ride): then now."""
     until = quiet_until(now_utc)
-    if until is None or (happens_at is not None and happens_at <= until):
+    if until is None or (happens_at is not None and now_utc < happens_at <= until):
         return now_utc
     return until
 
@@ -72,7 +72,7 @@ def queue_text(user: User | None, body: str, kind: str = "notice", *, to_number:
         return None
     now = utcnow()
     row = OutboxText(user_id=user.id if user is not None else None, to_number=to_number, body=body[:1600], kind=kind,
-                     next_attempt_at=due_at(now, happens_at) if quiet else now)
+                     happens_at=happens_at, next_attempt_at=due_at(now, happens_at) if quiet else now)
     db.session.add(row)
     outbox.remember(TEXT, row)
     return row
@@ -121,7 +121,10 @@ def _connect() -> _Connection:
 
 
 def _send(conn: _Connection, row) -> dict:
-    return {"provider_id": conn.provider.send(conn.conn, row.to_number, row.body, conn.status_url)}
+    values = {"provider_id": conn.provider.send(conn.conn, row.to_number, row.body, conn.status_url)}
+    if row.kind == "phone_code":
+        values["body"] = "[a verification code]"  # once sent, the code is not kept (only its hash is)
+    return values
 
 
 def _close(conn: _Connection) -> None:
@@ -135,9 +138,9 @@ def _metric(sent: int, failed: int) -> None:
 
 
 TEXT = outbox.Channel(
-    name="text", model=OutboxText, columns=("user_id", "to_number", "body", "kind"), prefix="TEXT",
+    name="text", model=OutboxText, columns=("user_id", "to_number", "body", "kind", "happens_at"), prefix="TEXT",
     connect=_connect, send=_send, close=_close, retry_on=(TryLater, OSError), keeps_connection=lambda exc: True,
-    withdrawn=_withdrawn, metric=_metric)
+    withdrawn=_withdrawn, metric=_metric, retry_at=lambda out, when: due_at(when, out.happens_at))
 
 
 def send_pending(limit: int | None = None, only_ids: list[int] | None = None) -> tuple[int, int]:

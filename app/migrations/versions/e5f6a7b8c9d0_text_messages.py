@@ -37,6 +37,7 @@ def upgrade():
         sa.Column('attempts', sa.Integer(), nullable=False),
         sa.Column('last_error', sa.Text(), nullable=True),
         sa.Column('next_attempt_at', sa.DateTime(), nullable=False),
+        sa.Column('happens_at', sa.DateTime(), nullable=True),
         sa.Column('claim_token', sa.String(length=40), nullable=True),
         sa.Column('claimed_at', sa.DateTime(), nullable=True),
         sa.Column('created_at', sa.DateTime(), nullable=False),
