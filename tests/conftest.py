@@ -307,7 +307,11 @@ def reads_as_a_sentence(message) -> bool:
 
 
 def local_dt(days=3, hour=10, minute=0):
-    base = datetime.now() + timedelta(days=days)
+    """A naive wall-clock time `days` after the community's today (not the machine's: in the
+    evening in Minnesota the machine's UTC date is already tomorrow)."""
+    from zoneinfo import ZoneInfo
+
+    base = datetime.now(ZoneInfo(TestConfig.COMMUNITY_TZ)).replace(tzinfo=None) + timedelta(days=days)
     return base.replace(hour=hour, minute=minute, second=0, microsecond=0)
 
 

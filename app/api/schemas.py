@@ -218,6 +218,20 @@ class PostIn(Schema):
     return_trip = fields.Boolean(load_default=False, error_messages=_errors())
 
 
+class PostEditIn(PostIn):
+    """Changes to one of my posts: the fields of the edit form; only those sent change (a need
+    stays a need, so no kind; `windows` or `weekly`, when sent, replace all of them)."""
+
+    class Meta:
+        ordered = True
+        exclude = ("kind",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():  # this instance's copies: PostIn keeps its own
+            field.required, field.load_default = False, ma.missing
+
+
 class HelpIn(Schema):
     offer_id = Id(required=True)
     note = Text(max_len=1000, multiline=True, load_default="")

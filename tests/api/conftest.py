@@ -20,7 +20,7 @@ def make_token(app):
 
 @pytest.fixture
 def api(client):
-    """api(token).get(url) / .post(url, json=...): the test client with `Authorization: Bearer <token>`."""
+    """api(token).get(url) / .post(url, json=...) / .patch(url, json=...): the test client with `Authorization: Bearer <token>`."""
 
     class Caller:
         def __init__(self, token):
@@ -31,6 +31,9 @@ def api(client):
 
         def post(self, url, **kw):
             return client.post(url, headers={**self.headers, **kw.pop("headers", {})}, **kw)
+
+        def patch(self, url, **kw):
+            return client.patch(url, headers={**self.headers, **kw.pop("headers", {})}, **kw)
 
     return Caller
 

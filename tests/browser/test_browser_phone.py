@@ -18,10 +18,18 @@ CODE = re.compile(r"code: (\d{6})\.")
 
 def _code(texts, number: str) -> str:
     """The code in the last text to `number`. The live server sends it after the response has gone
-    out, so the page can show "We texted a code" a moment before the provider has the text."""
-    deadline = time.monotonic() + 10
+    out, so the page can show "We texted a code" a moment before the provider has the text. Seen
+    here as on the Spanish browser test: the live server sometimes never runs the response's close
+    callbacks, and the work after the response is lost; by design the worker's per-minute outbox
+    job catches up, so do what it does (the text is in the outbox, committed with the code)."""
+    deadline = time.monotonic() + 5
     while not texts.to(number) and time.monotonic() < deadline:
         time.sleep(0.05)
+    if not texts.to(number):
+        from app.services.texts import send_pending
+
+        db.session.rollback()
+        assert send_pending() == (1, 0)
     return CODE.search(texts.to(number)[-1]["body"]).group(1)
 
 

@@ -23,7 +23,8 @@ PUBLIC = {"main.index", "main.privacy", "posts.browse", "posts.detail", "auth.si
 # cookie never counts), so the login redirect lets its requests through; its description and
 # docs page describe the API and hold no one's data. tests/api/ holds the API's own route matrix.
 API_WRITES = {"api_posts.create", "api_posts.withdraw", "api_posts.help_", "api_matches.answer",
-              "api_groups.join", "api_groups.leave", "api_coord.approve", "api_coord.reject"}
+              "api_groups.join", "api_groups.leave", "api_coord.approve", "api_coord.reject",
+              "api_posts.edit", "api_posts.fulfilled", "api_posts.renew"}
 PUBLIC |= API_WRITES | {"api_posts.browse", "api_posts.detail", "api_posts.mine", "api_matches.mine",
                         "api_matches.detail", "api_groups.sessions", "api_coord.queue",
                         "api_docs.openapi_json", "api_docs.docs", "api_docs.asset"}

@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import Match, Post, User
 from app.services import accounts, matches
 from app.services.mail import send_pending
+from app.timeutil import local_today
 from tests.conftest import csrf_token, login
 
 
@@ -185,7 +186,7 @@ def test_a_ride_need_asks_its_date_once(client, make_user, login_as):
     from tests.web.test_posts import need_form, post_new
 
     login_as(make_user())
-    day = (date.today() + timedelta(days=4)).isoformat()
+    day = (local_today() + timedelta(days=4)).isoformat()
     data = need_form(appointment_day=day, appointment_time="10:00", duration_min="60",
                      **{"windows-0-day": "", "windows-0-start": "", "windows-0-end": ""})
     assert post_new(client, "need", data).status_code == 302
@@ -216,7 +217,7 @@ def test_an_approval_from_someone_no_longer_a_coordinator_does_not_count(make_us
     admin = make_user("admin")
     a, b, c = (make_user("coordinator") for _ in range(3))
     resident = make_user("resident")
-    fund.record_receipt(a, "500", "check", date.today(), None)
+    fund.record_receipt(a, "500", "check", local_today(), None)  # the community's today, not the machine's
     req = fund.create_request(resident, resident, "100", "rent", "Landlord")
     fund.approve(a, req.id)
     accounts.set_role(admin, db.session.get(User, a.id), "member")
