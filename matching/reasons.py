@@ -24,7 +24,10 @@ def text_code(shared: list[str], category: str) -> tuple:
 
 
 def place_time_codes(need_has_times: bool, offer_has_times: bool, distance_km: float, overlap_s: int) -> list[tuple]:
-    place = ("near",) if distance_km < 1 else ("distance_km", int(f"{distance_km:.0f}"))
+    # Rounded to a millionth of a km first: the whole solve and the single-post calls compute a
+    # distance by two float routes, and 5.4999999 against 5.5000001 must not read "5 km" / "6 km".
+    km = round(float(distance_km), 6)
+    place = ("near",) if km < 1 else ("distance_km", int(f"{km:.0f}"))
     if not offer_has_times:
         return [place, ("any_time",)]
     return [place, ("free", int(overlap_s) // 60, "requested" if need_has_times else "two_weeks")]
