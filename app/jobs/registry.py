@@ -136,6 +136,18 @@ def retention() -> dict:
     return rules.run()
 
 
+def count_reports() -> dict:
+    from app.services import report_summary
+
+    return report_summary.refresh()
+
+
+def recount_reports() -> dict:
+    from app.services import report_summary
+
+    return report_summary.refresh(full=True)
+
+
 def housekeeping() -> dict:
     from app.jobs.runner import prune_runs
 
@@ -159,6 +171,8 @@ JOBS: tuple[Job, ...] = (
     Job("vetting", "Email coordinators the checks expiring soon", "day", vetting_reminders, at_hour=6),
     Job("retention", "Remove old exact places, emails, messages and case notes (counts stay)", "day", retention,
         at_hour=4, at_minute=30),
+    Job("reports", "Count the reports' daily summary again where needs or matches changed", "minute", count_reports),
+    Job("reports-rebuild", "Count the reports' daily summary again from scratch", "day", recount_reports, at_hour=5),
     Job("housekeeping", "Forget job runs older than 30 days", "day", housekeeping, at_hour=4),
 )
 BY_NAME = {job.name: job for job in JOBS}

@@ -13,6 +13,7 @@ from app.models.membership import Invitation, MemberApproval
 from app.models.ops import JobRun
 from app.models.posts import Post, PostWindow, WeeklySlot
 from app.models.repeat import NeedOccurrence
+from app.models.reports import ReportDay, ReportMark
 from app.models.retention import PurgedCount
 from app.models.safety import Bar, Block, HelpRule, VettingCheck
 from app.models.search import PostTerm
@@ -31,3 +32,4 @@ __all__ += ["LedgerNote", "PurgedCount"]
 __all__ += ["InboundText", "NoticeChoice", "OutboxText", "PhoneCode", "TextChoice", "TextRequest"]
 __all__ += ["ApiToken"]
 __all__ += ["ImportJob", "ImportKey", "ImportRow"]
+__all__ += ["ReportDay", "ReportMark"]

@@ -48,6 +48,8 @@ class Match(db.Model):
         Index("ix_matches_offer_status", "offer_id", "status"),
         # The reports join every match of the needs in a period, whatever its state.
         Index("ix_matches_need", "need_id"),
+        # The reports' summary finds what changed since its last refresh (report_summary.py).
+        Index("ix_matches_updated", "updated_at"),
         CheckConstraint("units > 0", name="ck_matches_units_positive"),
     )
 
@@ -68,6 +70,8 @@ class Match(db.Model):
     standing: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Any write to the row (ORM or Core UPDATE) moves it: the reports' summary reads it.
+    updated_at: Mapped[datetime | None] = mapped_column(default=utcnow, onupdate=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -103,6 +103,8 @@ class Post(db.Model):
         Index("ix_posts_category_urgent", "kind", "status", "category", "urgency_key", "created_at", "id"),
         Index("ix_posts_geo", "cell_lat", "cell_lon"),
         Index("ix_posts_owner_status", "owner_id", "status"),
+        # The reports' summary finds the needs changed since its last refresh (report_summary.py).
+        Index("ix_posts_updated", "updated_at"),
         CheckConstraint("kind in ('need', 'offer')", name="ck_posts_kind"),
         CheckConstraint("quantity > 0", name="ck_posts_quantity_positive"),
         # Approvals take units with a conditional UPDATE; this is the backstop that can never be crossed.

@@ -1,6 +1,8 @@
 """The coordinators' dashboard and the funder report: what became of the needs posted in a period,
 how fast, group sessions, and the fund, all counted by the database (GROUP BY), never by loading
-posts into Python. The cost depends on the period's size, not on how often the page is read.
+posts into Python. The needs' figures come from the daily summary the worker keeps
+(report_summary.py) for the days where nothing changed since it counted, and from the posts for
+the others: the cost depends on the period's length, not on how often the page is read.
 
 Definitions (also written on the page):
 - A need is "posted in the period" when it was created between the first day's local midnight and
@@ -13,8 +15,8 @@ Definitions (also written on the page):
 - Fill rate: met / (posted - withdrawn).
 - Time to an approved match: posting to the first approval of any of its matches (one that was
   later declined counts: it was approved). Time to done: posting to the first completed match, or
-  to the moment the owner marked it fulfilled. Median and 90th percentile by nearest rank (the
-  value at position ceil(p * n) in the sorted list).
+  to the moment the owner marked it fulfilled, to the whole second. Median and 90th percentile by
+  nearest rank (the value at position ceil(p * n) in the sorted list).
 - No-show rate: matches of these needs that ended "did not happen" / (those + completed ones).
 - Group sessions held: sessions not cancelled that started in the period and before now; people
   with a place and people marked present in them.
@@ -26,12 +28,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, distinct, func, literal, null, or_, select, union_all
+from sqlalchemy import and_, case, distinct, func, select
 
 from app.extensions import db
 from app.models import FundRequest, GroupSession, LedgerEntry, LedgerTransaction, Match, Post, SessionSeat, User
 from app.models.posts import CATEGORIES, MONEY_CATEGORY
-from app.services import FieldError, NotAllowed
+from app.services import FieldError, NotAllowed, report_summary
 from app.timeutil import local_to_utc, local_today, utcnow
 
 OUTCOMES = ("met", "under_way", "unmet", "withdrawn")
@@ -136,13 +138,6 @@ def _require_coordinator(actor: User) -> None:
         raise NotAllowed(_("Only coordinators can see reports."))
 
 
-def _seconds(later, earlier):
-    """later - earlier in seconds, in SQL (NULL when either is NULL)."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
-    return func.extract("epoch", later - earlier)
-
-
 def bucket(column, bounds: list):
     """The index of the bucket `column` falls in, for ascending lower bounds (bounds[0] is the
     first bucket's start, already filtered on): one CASE, so each bucket is exact in local time."""
@@ -151,83 +146,33 @@ def bucket(column, bounds: list):
     return case(*[(column < bound, i) for i, bound in enumerate(bounds[1:])], else_=len(bounds) - 1)
 
 
-def _per_need(p: Period, weeks: list[date]):
-    """One row per need posted in the period (a CTE): its category, town, week, outcome, and the
-    seconds from posting to its first approval and to done. Posts are read once, their matches by
-    need id; everything after aggregates these rows."""
-    approved = and_(Match.decided_at.is_not(None), Match.status != "rejected")
-    done = func.max(case((Match.status == "completed", 1), else_=0))
-    done_at = func.coalesce(func.min(case((Match.status == "completed", Match.closed_at))),
-                            case((Post.status == "fulfilled", Post.closed_at)))
-    outcome = case((or_(done == 1, Post.status == "fulfilled"), "met"), (Post.status == "withdrawn", "withdrawn"),
-                   (func.max(case((Match.status.in_(("approved", "accepted")), 1), else_=0)) == 1, "under_way"),
-                   else_="unmet")
-    week = bucket(Post.created_at, [max(local_to_utc(monday, time(0)), p.utc_start) for monday in weeks])
-    return (select(Post.id.label("id"), Post.category.label("category"), Post.town.label("town"), week.label("week"),
-                   outcome.label("outcome"),
-                   _seconds(func.min(case((approved, Match.decided_at))), Post.created_at).label("to_approval"),
-                   _seconds(done_at, Post.created_at).label("to_done"),
-                   func.sum(case((Match.status == "completed", 1), else_=0)).label("n_completed"),
-                   func.sum(case((Match.status == "no_show", 1), else_=0)).label("n_no_show"))
-            .select_from(Post).outerjoin(Match, Match.need_id == Post.id).where(*_cohort(p))
-            # Grouped by the key alone: the other columns depend on it (PostgreSQL knows; SQLite allows it).
-            .group_by(Post.id).cte("per_need"))
-
-
-def _cohort(p: Period) -> list:
-    return [Post.kind == "need", Post.category != MONEY_CATEGORY,
-            Post.created_at >= p.utc_start, Post.created_at < p.utc_end]
-
-
 def dashboard(actor: User, p: Period) -> Dashboard:
     _require_coordinator(actor)
     d = Dashboard(p)
     weeks = p.weeks()
     d.by_category = {key: Counts() for key in CATEGORIES if key != MONEY_CATEGORY}
     d.by_week = {monday: Counts() for monday in weeks}
-    need = _per_need(p, weeks)
-    counts = (select(literal("counts").label("what"), need.c.category, need.c.town, need.c.week, need.c.outcome,
-                     func.count().label("n"), func.coalesce(func.sum(need.c.n_completed), 0).label("a"),
-                     func.coalesce(func.sum(need.c.n_no_show), 0).label("b"))
-              .group_by(need.c.category, need.c.town, need.c.week, need.c.outcome))
-    # One statement: the per-need rows are computed once (a CTE used three times is materialized).
+    t = report_summary.tally(p.start, p.end, weeks)
     towns: dict[str, Counts] = {}
-    for what, category, town, week_index, kind, n, a, b in db.session.execute(union_all(counts, *_timings(need))).all():
-        if what == "counts":
-            n = int(n)
-            d.totals.add(kind, n)
-            d.by_category.setdefault(category, Counts()).add(kind, n)
-            towns.setdefault(town, Counts()).add(kind, n)
-            d.by_week[weeks[int(week_index)]].add(kind, n)
-            d.completed += int(a)
-            d.no_shows += int(b)
-            continue
-        t = d.to_approval if what == "to_approval" else d.to_done
-        t.count = int(n)
-        if int(b) & 1:
-            t.median_hours = float(a) / 3600
-        if int(b) & 2:
-            t.p90_hours = float(a) / 3600
+    for (dimension, key, outcome), n in t.counts.items():
+        if dimension == "week":
+            d.totals.add(outcome, n)
+            d.by_week[weeks[key]].add(outcome, n)
+        elif dimension == "category":
+            d.by_category.setdefault(key, Counts()).add(outcome, n)
+        else:
+            towns.setdefault(key, Counts()).add(outcome, n)
+    d.completed, d.no_shows = t.completed, t.no_shows
+    for timing, measure in ((d.to_approval, "approval"), (d.to_done, "done")):
+        seconds = t.times[measure]
+        timing.count = len(seconds)
+        if seconds:
+            timing.median_hours = report_summary.nearest_rank(seconds, 50) / 3600
+            timing.p90_hours = report_summary.nearest_rank(seconds, 90) / 3600
     d.by_town = dict(sorted(towns.items(), key=lambda item: (-item[1].posted, item[0])))
     _groups(d, weeks)
     _fund(d, weeks)
     return d
-
-
-def _timings(need) -> list:
-    """For each duration, the rows of its median and 90th percentile by nearest rank: the database
-    numbers the sorted durations (a window) and keeps the ranks ceil(n/2) = (n + 1) // 2 and
-    ceil(9n/10) = (9n + 9) // 10. Each row: (name, -, -, -, -, n, seconds, 1 median | 2 p90)."""
-    parts = []
-    for name in ("to_approval", "to_done"):
-        column = need.c[name]
-        ranked = (select(column.label("s"), func.row_number().over(order_by=column).label("k"),
-                         func.count().over().label("n")).where(column.is_not(None)).subquery(f"ranked_{name}"))
-        half, ninety = (ranked.c.n + 1) // 2, (9 * ranked.c.n + 9) // 10
-        which = case((and_(ranked.c.k == half, ranked.c.k == ninety), 3), (ranked.c.k == half, 1), else_=2)
-        parts.append(select(literal(name), null(), null(), null(), null(), ranked.c.n, ranked.c.s, which)
-                     .where(or_(ranked.c.k == half, ranked.c.k == ninety)))
-    return parts
 
 
 def _groups(d: Dashboard, weeks: list[date]) -> None:
