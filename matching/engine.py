@@ -297,36 +297,10 @@ class Engine:
         return self.plain_candidates_for_need(need, k)
 
     def plain_candidates_for_need(self, need: Need, k: int) -> list[Candidate]:
-        """Version 1's ranking of the offers for one need (offers with sessions never fit here)."""
-        oi = self.cat_offers.get(need.category)
-        if oi is None or not len(oi):
-            return []
-        table = self._need_table([need])
-        model = self.models[need.category]
-        tree = self._tree(need.category)
-        reach = min(need.max_km if need.max_km is not None else np.inf, float(self.o["radius"][oi].max())) + TOL_KM
-        pool = min(POOL * 4, len(oi))
-        dist, loc = tree.query(table["xyz"][0], k=pool, distance_upper_bound=_chord(reach))
-        loc = np.atleast_1d(loc)
-        locs = loc[loc < len(oi)]
-        vec = model.vectors_for([_text_of(need)])
-        zero = np.zeros(1, dtype=np.int64)
+        """Version 1's ranking of the offers for one need (matching/single.py)."""
+        from matching.single import for_need
 
-        def run(locs):
-            p = self._evaluate(table, self.o, np.zeros(len(locs), dtype=np.int64), oi[locs], self.avail, self.flex_best,
-                               vec, zero, model.matrix, self.o_text)
-            return self._top_k(p, k, p.need)
-
-        found = run(locs)
-        if len(found.need) < k and len(locs) == pool and pool < len(oi):
-            found = run(np.asarray(tree.query_ball_point(table["xyz"][0], r=_chord(reach)), dtype=np.int64))
-        texts = [_text_of(self.instance.offers[j]) for j in found.offer]
-        out = []
-        for j, s, d, ov, t in zip(found.offer, found.score, found.distance, found.overlap, texts):
-            codes = tuple(self.reason_codes_for(need, self.instance.offers[j], t, float(d), int(ov)))
-            out.append(Candidate(need.id, self.instance.offers[j].id, float(s), round(float(d), 2), int(ov // 60),
-                                 tuple(phrase(c) for c in codes), codes))
-        return out
+        return for_need(self, need, k)
 
     def candidates_for_offer(self, offer: Offer, top_k: int | None = None) -> list[Candidate]:
         """Ranked feasible needs for one new offer, against the engine's needs (no rebuild).
@@ -339,28 +313,10 @@ class Engine:
         return self.plain_candidates_for_offer(offer, k)
 
     def plain_candidates_for_offer(self, offer: Offer, k: int) -> list[Candidate]:
-        """Version 1's ranking of the needs for one offer (a repeating need's windows are its occurrences)."""
-        ni = self.cat_needs.get(offer.category)
-        if ni is None or not len(ni):
-            return []
-        if offer.category not in self._need_trees:
-            self._need_trees[offer.category] = cKDTree(self.n["xyz"][ni])
-        tree = self._need_trees[offer.category]
-        table = self._offer_table([offer])
-        locs = np.asarray(tree.query_ball_point(table["xyz"][0], r=_chord(offer.radius_km + TOL_KM)), dtype=np.int64)
-        avail = Availability.build([offer], self.horizon)
-        flex_best = avail.longest_within(self.now, self.now + FLEX_SECONDS)
-        model = self.models[offer.category]
-        vec = model.vectors_for([_text_of(offer)])
-        p = self._evaluate(self.n, table, ni[locs], np.zeros(len(locs), dtype=np.int64), avail, flex_best,
-                           model.matrix, self.n_text, vec, np.zeros(1, dtype=np.int64))
-        p = self._top_k(p, k, p.offer)
-        out = []
-        for i, s, d, ov in zip(p.need, p.score, p.distance, p.overlap):
-            codes = tuple(self.reason_codes_for(self.instance.needs[i], offer, None, float(d), int(ov)))
-            out.append(Candidate(self.instance.needs[i].id, offer.id, float(s), round(float(d), 2), int(ov // 60),
-                                 tuple(phrase(c) for c in codes), codes))
-        return out
+        """Version 1's ranking of the needs for one offer (matching/single.py)."""
+        from matching.single import for_offer
+
+        return for_offer(self, offer, k)
 
     # Reasons (matching/reasons.py: codes, and their English phrases) ------------------------------
 
