@@ -11,8 +11,10 @@ deploy/gunicorn.conf.py on a free local port, logs in the clients, then runs for
 - the write mix: 12 clients browsing as above while 4 post needs through the real form (GET the
   form, then POST it with its CSRF token), and the posts are counted in the database afterwards.
 
-It prints requests per second, p50/p95/p99 per endpoint, errors (any 5xx or failed request) and
-the resident memory of each server process, then stops everything it started. Only loopback
+A worker runs beside the server (`flask worker`, as `make serve` runs it) and computes the
+proposals after each post. It prints requests per second, p50/p95/p99 per endpoint, errors (any
+5xx or failed request), how soon the worker had proposed for every new need, and the resident
+memory of each server process and of the worker, then stops everything it started. Only loopback
 addresses are used; every loop is bounded by --seconds.
 """
 import argparse
@@ -265,6 +267,13 @@ def main():
     log = open(folder / "server.log", "w")
     server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "deploy/gunicorn.conf.py"), "wsgi:app"],
                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    # The worker beside it, as `make serve` runs it: it makes the proposals after each post (the
+    # `propose` task) and keeps the engine's index. Only the outbox among the scheduled jobs, so
+    # that an hourly or nightly job starting mid-run does not skew the numbers.
+    worker_log = open(folder / "worker.log", "w")
+    worker = subprocess.Popen([str(ROOT / ".venv/bin/flask"), "--app", "wsgi", "worker"], cwd=ROOT,
+                              env=dict(env, WORKER_JOBS="outbox"), stdout=worker_log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
     try:
         for _ in range(300):
             try:
@@ -284,11 +293,29 @@ def main():
         report("read mix", reads, cpu1 - cpu0)
         writes = run_mix(port, a.clients, a.seconds, a.writers, ids)
         report(f"write mix ({a.clients - a.writers} browsing, {a.writers} posting needs)", writes, cpu_seconds(server.pid) - cpu1)
+        ended = time.perf_counter()
         with engine.connect() as conn:
             saved = conn.execute(text("SELECT count(*) FROM posts")).scalar() - before
         print(f"  needs posted: {writes['posted']} answered 302, {saved} in the database")
-        print("memory per process (MB): " + ", ".join(f"{mb:.0f}" for _, mb in server_rss(server.pid)))
+        waiting = saved
+        while time.perf_counter() - ended < 120:
+            with engine.connect() as conn:
+                waiting = conn.execute(text(f"SELECT count(*) FROM (SELECT id FROM posts ORDER BY id DESC LIMIT {saved}) "
+                                            "AS new JOIN posts USING (id) WHERE proposed_at IS NULL")).scalar()
+            if not waiting:
+                break
+            time.sleep(0.5)
+        print(f"  proposals computed by the worker for {saved - waiting} of {saved} new needs, the last "
+              f"{time.perf_counter() - ended:.1f} s after the mix ended; worker CPU {cpu_seconds(worker.pid):.1f} s")
+        print("memory per process (MB): " + ", ".join(f"{mb:.0f}" for _, mb in server_rss(server.pid))
+              + f"; worker {server_rss(worker.pid)[0][1]:.0f}")
     finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+        worker_log.close()
         os.killpg(server.pid, signal.SIGTERM)
         try:
             server.wait(30)

@@ -54,14 +54,16 @@ class Pairs:
 class Engine:
     """Built once from an instance; answers the whole assignment or one new post at a time."""
 
-    def __init__(self, instance: Instance):
+    def __init__(self, instance: Instance, vocabulary: Vocabulary | None = None):
+        """`vocabulary`: a caller that builds engines over and over (a server matching each new
+        post) passes one it keeps, so the same texts are not read into words again each time."""
         self.instance = instance
         self.top_k = instance.top_k
         self.now = epoch(instance.now)
         needs, offers = instance.needs, instance.offers
         last_end = max((w.end_ts for n in needs for w in (n.when or n.occurrences)), default=None)
         self.horizon = Horizon(instance.now, last_end)
-        self.vocabulary = Vocabulary()
+        self.vocabulary = vocabulary or Vocabulary()
         self._owner_codes: dict[str, int] = {}
         self.exclusions = Exclusions.of(instance)  # None without exclusions and labels (matching/exclusions.py)
         self.n = self._need_table(needs)

@@ -82,7 +82,15 @@ def _build(app: Flask):
 
         _in_app(app, forget_stale)
 
-    huey.tasks_by_name = {"deliver": deliver, "deliver_email": deliver_email, "csv_import": csv_import}
+    @huey.task(name="propose")
+    def propose(post_id):
+        """The engine's proposals for a post a request just committed (its own transaction)."""
+        from app.services.proposals import propose_after_save
+
+        _in_app(app, propose_after_save, post_id)
+
+    huey.tasks_by_name = {"deliver": deliver, "deliver_email": deliver_email, "csv_import": csv_import,
+                          "propose": propose}
     return huey
 
 

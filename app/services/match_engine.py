@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 import matching
 from matching.timeplan import Horizon
 from app.extensions import db
-from app.models import Post, PostWindow, WeeklySlot
+from app.models import Post
 from app.models.posts import MONEY_CATEGORY, urgency_on
 from app.services import exclusions, geo, holds
 from app.timeutil import local_today, utcnow
@@ -67,29 +67,21 @@ def _conditions(kind: str, category: str | None, near: tuple[float, float, float
     return conds
 
 
-_COLUMNS = (Post.id, Post.category, Post.title, Post.details, Post.lat, Post.lon, Post.quantity, Post.units_committed,
-            Post.owner_id, Post.needed_by, Post.created_at, Post.flexible, Post.duration_min, Post.radius_miles)
+COLUMNS = (Post.id, Post.category, Post.title, Post.details, Post.lat, Post.lon, Post.quantity, Post.units_committed,
+           Post.owner_id, Post.needed_by, Post.created_at, Post.flexible, Post.duration_min, Post.radius_miles)
 
 
 def open_for_engine(kind: str, category: str | None = None, exclude: set[int] = frozenset(), near=None) -> list:
     """Open posts (in a category, within reach) as the engine's dataclasses, with their units left,
-    read as plain rows in two queries: ORM objects for thousands of posts would cost more than the
-    engine itself."""
-    conds = _conditions(kind, category, near)
-    rows = [r for r in db.session.execute(select(*_COLUMNS).where(*conds).order_by(Post.id)) if r.id not in exclude]
+    from this process's index (engine_index.py): only posts new or changed since it last saw them
+    are read in full and converted."""
+    from app.services.engine_index import index
+
     if kind == "offer":
-        slots: dict[int, list] = {}
-        for post_id, day, start, end in db.session.execute(
-                select(WeeklySlot.post_id, WeeklySlot.day, WeeklySlot.start_min, WeeklySlot.end_min)
-                .join(Post, Post.id == WeeklySlot.post_id).where(*conds)):
-            slots.setdefault(post_id, []).append((day, start, end))
-        return [to_offer(r, slots=slots.get(r.id, [])) for r in rows]
-    windows: dict[int, list] = {}
-    for post_id, start, end in db.session.execute(
-            select(PostWindow.post_id, PostWindow.start_at, PostWindow.end_at)
-            .join(Post, Post.id == PostWindow.post_id).where(*conds)):
-        windows.setdefault(post_id, []).append((start, end))
-    return [to_need(r, windows=windows.get(r.id, [])) for r in rows]
+        convert = lambda row, slots: to_offer(row, slots=slots)  # noqa: E731
+    else:
+        convert = lambda row, windows: to_need(row, windows=windows)  # noqa: E731
+    return index(kind).posts(_conditions(kind, category, near), set(exclude), convert)
 
 
 def reach_of_offers(category: str) -> float:
@@ -104,6 +96,14 @@ def _instance(prepared: exclusions.Prepared) -> matching.Instance:
                              top_k=current_app.config["MATCH_TOP_K"], **prepared.fields)
 
 
+def _engine(prepared: exclusions.Prepared) -> matching.Engine:
+    """An engine for a single-post call, reading texts through this process's vocabulary (the
+    words of the offers it has seen before are kept, engine_index.py)."""
+    from app.services.engine_index import vocabulary
+
+    return matching.Engine(_instance(prepared), vocabulary())
+
+
 def candidates_for_need(need: Post, exclude_offers: set[int] = frozenset(), units: int | None = None) -> list[matching.Candidate]:
     """Ranked feasible open offers for one need (the engine's single-post call), never one whose
     owner a block, bar or rule keeps from this need (app/services/exclusions.py)."""
@@ -113,7 +113,7 @@ def candidates_for_need(need: Post, exclude_offers: set[int] = frozenset(), unit
     prepared = exclusions.prepare([to_need(need, units)], offers)
     if not prepared.offers:
         return []
-    return prepared.keep(matching.Engine(_instance(prepared)).candidates_for_need(prepared.needs[0]))
+    return prepared.keep(_engine(prepared).candidates_for_need(prepared.needs[0]))
 
 
 def candidates_for_offer(offer: Post, exclude_needs: set[int] = frozenset()) -> list[matching.Candidate]:
@@ -124,7 +124,7 @@ def candidates_for_offer(offer: Post, exclude_needs: set[int] = frozenset()) -> 
     prepared = exclusions.prepare(needs, [to_offer(offer)])
     if not prepared.needs:
         return []
-    return prepared.keep(matching.Engine(_instance(prepared)).candidates_for_offer(prepared.offers[0]))
+    return prepared.keep(_engine(prepared).candidates_for_offer(prepared.offers[0]))
 
 
 def check_pair(need: Post, offer: Post, rules: bool = True, snapshot=None) -> matching.Candidate | None:

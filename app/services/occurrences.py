@@ -11,7 +11,6 @@ import logging
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select, update
 
-from app.after_response import later
 from app.extensions import db
 from app.ids import get_by_id
 from app.models import Match, Post, User
@@ -112,7 +111,7 @@ def stop_helping(actor: User, match_id: int) -> Match:
     """The helper (or a coordinator) ends a match part-way: dates already done stay done, the rest
     go back to looking for a helper, the offer's units come back, and the person asking hears."""
     from app.services.matches import _move, _release, get_match
-    from app.services.proposals import propose_after_save
+    from app.services.proposals import after_commit
 
     match = get_match(match_id)
     side = side_of(actor, match)
@@ -132,7 +131,7 @@ def stop_helping(actor: User, match_id: int) -> Match:
     audit.record(actor, "stop_helping", "match", match.id, done=helped)
     notify_both(match, "match_stopped", _l("Your helper can't continue"), skip_side="offer")
     db.session.commit()
-    later(propose_after_save, match.need_id)
+    after_commit(match.need_id)
     return match
 
 

@@ -7,7 +7,6 @@ from flask import current_app
 from flask_babel import format_decimal, gettext as _, lazy_gettext as _l, ngettext
 from sqlalchemy import select, update
 
-from app.after_response import later
 from app.extensions import db
 from app.models import Post, PostWindow, User, WeeklySlot
 from app.models.posts import (CATEGORIES, DESTINATION_KINDS, FUND_PURPOSES, KINDS, MONEY_CATEGORY, OFFER_FORMATS,
@@ -187,6 +186,8 @@ def _apply(post: Post, data: PostInput) -> None:
         for s, e in ([] if post.flexible else data.windows)
     ]
     post.weekly_slots = [WeeklySlot(day=d, start_min=s, end_min=e) for d, s, e in ([] if is_need else data.weekly)]
+    # Saved even when only its times changed: the engine's index and the reports go by this stamp.
+    post.updated_at = utcnow()
     repeat.apply(post, data)  # its occurrences, when it repeats or wants a return leg
     search.set_terms(post)  # the words search finds it by, saved in the same transaction
 
@@ -207,7 +208,7 @@ def create_post(actor: User, data: PostInput, owner: User | None = None) -> Post
     db.session.add(post)
     db.session.commit()  # the post is saved before anything else can fail
     log.info("user %s posted %s %s", actor.id, post.kind, post.id)
-    later(proposals.propose_after_save, post.id)  # the engine runs after the response has gone out
+    proposals.after_commit(post.id)  # the engine runs in the worker, or after the response has gone out
     return post
 
 
@@ -226,7 +227,7 @@ def update_post(actor: User, post: Post, data: PostInput) -> Post:
     _apply(post, data)
     post.proposed_at = None  # its proposals are computed again, after the save
     db.session.commit()
-    later(proposals.propose_after_save, post.id)
+    proposals.after_commit(post.id)
     return post
 
 

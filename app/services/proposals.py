@@ -105,7 +105,7 @@ def propose_for_offer(offer: Post, candidates=None) -> list[Match]:
         if capacity <= 0:
             break
         need = db.session.get(Post, int(c.need))
-        if need.id in busy or offer.id in _declined_offers(need.id):
+        if need.id in busy or need.units_left <= 0 or offer.id in _declined_offers(need.id):
             continue
         units = min(need.units_left, capacity)
         made.append(_proposal(need, offer, units, c))
@@ -126,6 +126,25 @@ def _candidates(post: Post):
     return engine.candidates_for_offer(post, exclude_needs=busy)
 
 
+def after_commit(post_id: int) -> None:
+    """Proposals for a post just committed: in the worker (which keeps the engine's index of open
+    posts, engine_index.py), or, without one (MAIL_DELIVERY other than "worker": the tests,
+    `make dev`) or if the queue cannot take it, in this process once the response has gone out."""
+    from flask import current_app
+
+    from app.after_response import later
+
+    if current_app.config["MAIL_DELIVERY"] == "worker":
+        try:
+            from app.jobs.queue import queue
+
+            queue().tasks_by_name["propose"](post_id)
+            return
+        except Exception:  # noqa: BLE001 - the post is saved; propose here instead (or the tick will)
+            log.warning("could not queue proposals for post %s; proposing in this process", post_id, exc_info=True)
+    later(propose_after_save, post_id)
+
+
 def propose_after_save(post_id: int) -> bool:
     """Fresh proposals for a post that is already committed (created or edited).
 
@@ -138,7 +157,15 @@ def propose_after_save(post_id: int) -> bool:
         if post is None or not post.is_open:
             return False
         candidates = _candidates(post)
-        _cancel_proposals(post)  # the first write: the transaction starts here
+        # The first write: the transaction starts here, holding the post's row so that two runs
+        # for one post (the worker's task and a tick) write one after the other, never both.
+        held = db.session.execute(update(Post).where(Post.id == post.id, Post.status == "open").values(proposed_at=None)
+                                  .execution_options(synchronize_session=False)).rowcount
+        if not held:  # closed while the engine ran: nothing to propose
+            db.session.rollback()
+            return False
+        db.session.refresh(post)
+        _cancel_proposals(post)
         if post.kind == "need":
             propose_for_need(post, candidates)
         else:

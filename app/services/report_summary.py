@@ -6,8 +6,9 @@ every need and its matches.
   them, their completed and no-show matches, and the whole seconds each took to a first approved
   match and to done; `report_marks.counted_to`: the moment the summary has counted to.
 - Exact whatever the summary's age: a read takes the summary for the days where nothing has
-  changed since `counted_to` (less MARGIN, for transactions still open at that moment) and counts
-  the other days from the posts and matches as they are. A change is any write to a need
+  changed since `counted_to` (less MARGIN, for clocks a little apart and transactions still open
+  at that moment; on PostgreSQL `counted_to` is never later than the start of the oldest
+  transaction open elsewhere) and counts the other days from the posts and matches as they are. A change is any write to a need
   (`posts.updated_at`) or to one of its matches (`matches.updated_at`): both move on every ORM
   and Core UPDATE. Before the first refresh every day is counted from the posts.
 - `refresh()` (the worker, every minute) recounts the days changed since the last one;
