@@ -342,8 +342,10 @@ class Engine:
     @staticmethod
     def place_time_codes(need: Need, offer: Offer, distance_km: float, overlap_s: int) -> list[tuple]:
         """The place and time reason codes of a pair (a repeating need has requested times; a group offer has times)."""
+        # To 10 m first, as the whole solve hands its distances to the reasons: a single-post call,
+        # which passes them in full, then says the same whole km ("2.5 km" reads "2 km" on both).
         return place_time_codes(bool(need.when or need.occurrences), bool(offer.when or offer.weekly or offer.sessions),
-                                distance_km, overlap_s)
+                                round(float(distance_km), 2), overlap_s)
 
     @staticmethod
     def place_time_reasons(need: Need, offer: Offer, distance_km: float, overlap_s: int) -> list[str]:
