@@ -310,19 +310,20 @@ def main():
         print("memory per process (MB): " + ", ".join(f"{mb:.0f}" for _, mb in server_rss(server.pid))
               + f"; worker {server_rss(worker.pid)[0][1]:.0f}")
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
+        stop(worker)
         worker_log.close()
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
+        stop(server)
         log.close()
         engine.dispose()
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """SIGTERM to the process group (a graceful stop), SIGKILL after 30 s."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 if __name__ == "__main__":
