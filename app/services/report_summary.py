@@ -185,14 +185,27 @@ def _week_index(week_starts: list[date]):
     return index
 
 
+def _locked_mark() -> ReportMark:
+    """The one mark row, locked; created first if missing (the migration inserts it, but a restore
+    or a wiped table may lack it), by an insert that two refreshes can both make."""
+    query = select(ReportMark).where(ReportMark.id == 1).with_for_update()
+    mark = db.session.scalars(query).one_or_none()
+    if mark is None:
+        dialect = db.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        db.session.execute(upsert(ReportMark).values(id=1).on_conflict_do_nothing(index_elements=["id"]))
+        mark = db.session.scalars(query).one()
+    return mark
+
+
 def refresh(full: bool = False) -> dict:
     """Count again the days changed since the last refresh (or all of them), in one transaction.
     The mark row is locked first, so two refreshes never count the same day at once."""
     started = utcnow()
-    mark = db.session.scalars(select(ReportMark).where(ReportMark.id == 1).with_for_update()).one_or_none()
-    if mark is None:
-        mark = ReportMark(id=1)
-        db.session.add(mark)
+    mark = _locked_mark()
     started = _safe_mark(started)
     zone = current_app.config["COMMUNITY_TZ"]
     if full or mark.counted_to is None or mark.zone != zone:
