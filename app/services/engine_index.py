@@ -46,7 +46,7 @@ class PostIndex:
     def posts(self, conds: list, exclude: set[int], convert) -> list:
         """The open posts meeting `conds`, by id, as dataclasses; `convert(rows, extras)` turns
         full rows and their windows or slots into dataclasses."""
-        self._keep_current(conds)
+        self._keep_current()
         current = db.session.execute(select(Post.id, Post.updated_at).where(*conds).order_by(Post.id)).all()
         stale = [post_id for post_id, stamp in current if (self.items.get(post_id) or (None,))[0] != stamp]
         for i in range(0, len(stale), CHUNK):
@@ -78,7 +78,7 @@ class PostIndex:
             self.items.update(converted)
             self.converted += len(converted)
 
-    def _keep_current(self, conds: list) -> None:
+    def _keep_current(self) -> None:
         today = local_today()
         with self.lock:
             if self.kind == "need" and today != self.day:
