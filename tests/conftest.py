@@ -66,12 +66,32 @@ def _schema():
     return True
 
 
+_PG_WIPE: list[str] = []
+
+
 def _wipe():
     # fund_lock holds the one row the migration inserts; money movements lock it.
     tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name != "fund_lock"]
     with db.engine.begin() as conn:
         if PG_URL:
-            conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+            # DELETE, children first, and every id sequence back to 1, as TRUNCATE ... RESTART
+            # IDENTITY would, in one round trip: TRUNCATE gives each of ~50 tables and their indexes
+            # new files, which cost 170 ms a call, twice per test (6 of the run's 14 minutes).
+            # Triggers are off for this transaction only, as they are for TRUNCATE: the append-only
+            # tables (audit log, ledger) refuse a DELETE.
+            if not _PG_WIPE:
+                sequences = conn.exec_driver_sql(
+                    "SELECT s.relname FROM pg_class s JOIN pg_depend d ON d.objid = s.oid"
+                    " AND d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass"
+                    " JOIN pg_class t ON t.oid = d.refobjid"
+                    " WHERE s.relkind = 'S' AND d.deptype IN ('a', 'i') AND t.relname = ANY(%(tables)s)",
+                    {"tables": tables}).scalars().all()
+                statements = ["SET LOCAL session_replication_role = replica"]
+                statements += [f"DELETE FROM {name}" for name in tables]
+                if sequences:
+                    statements.append("SELECT " + ", ".join(f"setval('{seq}', 1, false)" for seq in sequences))
+                _PG_WIPE.append("; ".join(statements))
+            conn.exec_driver_sql(_PG_WIPE[0])
         else:
             for name in tables:
                 conn.exec_driver_sql(f"DELETE FROM {name}")
