@@ -2,6 +2,8 @@
 import logging
 import math
 import re
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 
@@ -32,19 +34,31 @@ class Place:
     lon: float
 
 
+# Run in a child process: the `zipcodes` package materializes all 42,000 of its records as dicts
+# (about 140 MB) and keeps them for the life of the process, and memory freed after such a load is
+# not given back. The child prints one line per ZIP; the parent keeps ~42,000 small tuples (~10 MB).
+_DUMP_ZIPS = """
+import sys, zipcodes
+out = sys.stdout
+for row in zipcodes.list_all():
+    out.write("\\t".join((row["zip_code"], str(row["lat"]), str(row["long"]), row["city"], row["state"])) + "\\n")
+"""
+
+
 def _load_zip_index() -> dict[str, tuple[float, float, str, str]]:
     """ZIP -> (lat, lon, town, state) from the `zipcodes` package's bundled data, loaded once."""
     global _zip_index
     if _zip_index is None:
         with _zip_lock:
             if _zip_index is None:
-                import zipcodes
-
+                dump = subprocess.run([sys.executable, "-c", _DUMP_ZIPS], capture_output=True, text=True,
+                                      check=True, timeout=120).stdout
                 index = {}
-                for row in zipcodes.list_all():
+                for line in dump.splitlines():
+                    zip_code, lat, lon, city, state = line.split("\t")
                     try:
-                        index[row["zip_code"]] = (float(row["lat"]), float(row["long"]), row["city"].title(), row["state"])
-                    except (TypeError, ValueError):
+                        index[zip_code] = (float(lat), float(lon), sys.intern(city.title()), sys.intern(state))
+                    except ValueError:
                         continue
                 _zip_index = index
     return _zip_index
