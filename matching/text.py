@@ -180,6 +180,7 @@ class Vocabulary:
 
     def __init__(self):
         self._texts: dict[str, tuple[str, ...]] = {}      # whole texts (a post's text is read again for reasons)
+        self._terms: dict[str, tuple] = {}                # whole texts -> (distinct tokens, 1 + log counts)
         self._cache: dict[str, tuple[str, ...]] = {}      # words of texts that are not Spanish
         self._cache_es: dict[str, tuple[str, ...]] = {}   # words of Spanish texts
 
@@ -190,6 +191,18 @@ class Vocabulary:
                 self._texts.clear()
             found = self._texts[text] = tuple(self._read(text))
         return list(found)
+
+    def terms(self, text: str) -> tuple[tuple[str, ...], tuple[float, ...]]:
+        """A text's distinct tokens, in order of first appearance, and each one's term weight
+        1 + log(count): what a TF-IDF model needs of a text, read once per text (an engine for one
+        post is built again on every call, over the same few thousand offers)."""
+        found = self._terms.get(text)
+        if found is None:
+            if len(self._terms) >= _TEXTS_KEPT:
+                self._terms.clear()
+            counts = Counter(self.tokens(text))
+            found = self._terms[text] = (tuple(counts), tuple(1 + math.log(c) for c in counts.values()))
+        return found
 
     def _read(self, text: str) -> list[str]:
         every = _WORD.findall(fold(text))
@@ -331,32 +344,35 @@ class TextModel:
 
     def __init__(self, vocabulary: Vocabulary, texts: list[str], weights: list[int] | None = None):
         self.vocabulary = vocabulary
-        token_lists = [vocabulary.tokens(t) for t in texts]
+        terms = [vocabulary.terms(t) for t in texts]
         df = Counter()
-        for tokens, w in zip(token_lists, weights or [1] * len(texts)):
-            for tok in set(tokens):
+        for (distinct, _), w in zip(terms, weights or [1] * len(texts)):
+            for tok in distinct:
                 df[tok] += w
         total = sum(weights) if weights else len(texts)
         self.index = {tok: i for i, tok in enumerate(sorted(df))}
         self.idf = np.array([math.log((1 + total) / (1 + df[tok])) + 1.0 for tok in sorted(df)])
         self._default_idf = math.log(1 + total) + 1.0
-        self.matrix = self._vectors(token_lists)
+        self.matrix = self._vectors(terms)
 
-    def _vectors(self, token_lists: list[list[str]]) -> sparse.csr_matrix:
-        rows, cols, vals = [], [], []
-        for r, tokens in enumerate(token_lists):
-            counts = Counter(t for t in tokens if t in self.index)
-            if not counts:
-                continue
-            weights = {self.index[t]: (1 + math.log(c)) * self.idf[self.index[t]] for t, c in counts.items()}
-            norm = math.sqrt(sum(v * v for v in weights.values()))
-            for c, v in weights.items():
-                rows.append(r), cols.append(c), vals.append(v / norm)
-        return sparse.csr_matrix((vals, (rows, cols)), shape=(len(token_lists), len(self.index)))
+    def _vectors(self, terms) -> sparse.csr_matrix:
+        """Unit TF-IDF rows: (1 + log count) * idf for each of a text's tokens that the model knows,
+        divided by the row's norm (its squares summed in the tokens' order, as one loop would)."""
+        n = len(terms)
+        index = self.index
+        tokens = [t for distinct, _ in terms for t in distinct]
+        cols = np.fromiter((index.get(t, -1) for t in tokens), dtype=np.int64, count=len(tokens))
+        rows = np.repeat(np.arange(n, dtype=np.int64), [len(distinct) for distinct, _ in terms])
+        tf = np.fromiter((w for _, weights in terms for w in weights), dtype=np.float64, count=len(tokens))
+        known = cols >= 0
+        rows, cols, tf = rows[known], cols[known], tf[known]
+        vals = tf * self.idf[cols]
+        norms = np.sqrt(np.bincount(rows, weights=vals * vals, minlength=n))
+        return sparse.csr_matrix((vals / norms[rows], (rows, cols)), shape=(n, len(index)))
 
     def vectors_for(self, texts: list[str]) -> sparse.csr_matrix:
         """Vectors for texts outside the model (a new post), in the model's token space."""
-        return self._vectors([self.vocabulary.tokens(t) for t in texts])
+        return self._vectors([self.vocabulary.terms(t) for t in texts])
 
     @staticmethod
     def pair_similarity(a: sparse.csr_matrix, b: sparse.csr_matrix, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
