@@ -105,6 +105,9 @@ class Post(db.Model):
         Index("ix_posts_owner_status", "owner_id", "status"),
         # The reports' summary finds the needs changed since its last refresh (report_summary.py).
         Index("ix_posts_updated", "updated_at"),
+        # The engine's reach for a need: the farthest an open offer of its category travels, read
+        # from the end of this index instead of every open offer (match_engine.reach_of_offers).
+        Index("ix_posts_reach", "kind", "status", "category", "radius_miles"),
         CheckConstraint("kind in ('need', 'offer')", name="ck_posts_kind"),
         CheckConstraint("quantity > 0", name="ck_posts_quantity_positive"),
         # Approvals take units with a conditional UPDATE; this is the backstop that can never be crossed.
