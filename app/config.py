@@ -74,6 +74,9 @@ class Config:
     QUEUE_URL = os.environ.get("QUEUE_URL") or os.environ.get("REDIS_URL", "")
     MAIL_DELIVERY = os.environ.get("MAIL_DELIVERY", "worker")
     WORKER_THREADS = _int("WORKER_THREADS", 2)
+    # The worker's CPU priority (nice): its work (proposals, email, jobs) can wait a moment, a
+    # person's page cannot; on a small machine the web processes come first. 0 leaves it as started.
+    WORKER_NICE = _int("WORKER_NICE", 5)
     WORKER_JOBS = os.environ.get("WORKER_JOBS", "")  # the jobs this worker schedules (names, comma-separated); empty: all
     WORKER_PERIODIC_SECONDS = _int("WORKER_PERIODIC_SECONDS", 60)  # how often jobs are checked
     JOB_LEASE_SECONDS = _int("JOB_LEASE_SECONDS", 120)  # a dead worker's job is taken over after this

@@ -8,6 +8,7 @@ Huey's own scheduler does not know that other workers exist, so each periodic ta
 the lease in runner.py, which makes the job run once per period however many workers ask.
 """
 import logging
+import os
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -124,6 +125,17 @@ def enqueue_delivery(ids: dict[str, list[int]], app: Flask | None = None) -> boo
         return False
 
 
+def _lower_priority(nice: int) -> None:
+    """Make this process at least `nice` (never raise its priority: that needs privileges). Under
+    systemd the unit sets Nice= itself, and its system-call filter refuses the call, which is fine."""
+    try:
+        now = os.nice(0)
+        if nice > now:
+            os.nice(nice - now)
+    except OSError as exc:
+        log.warning("could not lower the worker's priority", extra={"error": str(exc)})
+
+
 def run_worker(app: Flask, threads: int) -> None:
     """Run the consumer in this process until SIGTERM or SIGINT (both let running tasks finish)."""
     from huey.consumer import Consumer, Scheduler
@@ -135,6 +147,7 @@ def run_worker(app: Flask, threads: int) -> None:
     class _Consumer(Consumer):
         scheduler_class = _Scheduler
 
+    _lower_priority(app.config["WORKER_NICE"])
     huey = queue(app)
     consumer = _Consumer(huey, workers=threads, worker_type="thread", periodic=True, initial_delay=0.1,
                                     backoff=1.15, max_delay=1.0, scheduler_interval=1,

@@ -1,6 +1,7 @@
 """The worker: each scheduled job runs once per period however many workers run, a worker killed
 mid-job loses nothing, and the jobs are due at their local times."""
 import json
+import os
 import time
 from datetime import datetime, timedelta
 
@@ -210,3 +211,27 @@ def test_a_worker_killed_mid_job_loses_nothing(app, smtp, subscribers, make_user
                                      .group_by(Match.need_id)).all()
         assert waiting and all(n == 1 for _, n in waiting)
     assert helper.email in {m["rcpt"][0] for m in smtp.messages} or job != "digests"
+
+
+def _nice_of(pid: int) -> int:
+    """The niceness the kernel gives a process (field 19 of /proc/PID/stat)."""
+    return int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[16])
+
+
+def test_the_worker_runs_below_the_web_processes_priority(app, smtp, tmp_path):
+    """Its work can wait a moment, a person's page cannot: WORKER_NICE (default 5) lowers the
+    worker's CPU priority as it starts; it is never raised, and 0 leaves it as started."""
+    base = os.nice(0)  # what the worker inherits from this test
+    started = []
+    for nice, expected in ((None, max(5, base)), ("7", max(7, base)), ("0", base)):
+        env = _worker_env(app, tmp_path, smtp)
+        env.pop("WORKER_NICE", None)
+        if nice is not None:
+            env["WORKER_NICE"] = nice
+        w = procs.worker(env, tmp_path / f"nice-{nice}.log")
+        try:
+            procs.wait_for(lambda: '"worker started"' in w.output(), 30, what="the worker")
+            started.append((_nice_of(w.proc.pid), expected))
+        finally:
+            w.stop()
+    assert [got for got, _ in started] == [expected for _, expected in started], started
