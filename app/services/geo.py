@@ -64,6 +64,12 @@ def _load_zip_index() -> dict[str, tuple[float, float, str, str]]:
     return _zip_index
 
 
+def preload() -> None:
+    """Read the ZIP table now (gunicorn's master does, so that its workers share one copy and no
+    one's first post waits the second it takes)."""
+    _load_zip_index()
+
+
 def lookup_zip(zip_code: str) -> Place | None:
     """The centroid and town of a US ZIP code, or None if it is not a known ZIP."""
     zip_code = (zip_code or "").strip()
