@@ -34,12 +34,15 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
-def when_ready(server):  # noqa: ARG001 - gunicorn's hook signature
+def when_ready(server):
     """In the master, after the app is loaded and before any worker forks: the ZIP table (geo.py),
     read once here and shared by every worker instead of read by each on its first post."""
     from app.services import geo
 
-    geo.preload()
+    try:
+        geo.preload()
+    except Exception:  # noqa: BLE001 - never keep the site from starting; each worker reads it when needed
+        server.log.exception("could not read the ZIP table before forking; each worker will read it itself")
 
 
 def post_fork(server, worker):  # noqa: ARG001 - gunicorn's hook signature

@@ -127,11 +127,11 @@ def enqueue_delivery(ids: dict[str, list[int]], app: Flask | None = None) -> boo
 
 def _lower_priority(nice: int) -> None:
     """Make this process at least `nice` (never raise its priority: that needs privileges). Under
-    systemd the unit sets Nice= itself, and its system-call filter refuses the call, which is fine."""
+    systemd the unit sets Nice= itself (its system-call filter refuses setpriority), so nothing is done."""
     try:
-        now = os.nice(0)
+        now = os.getpriority(os.PRIO_PROCESS, 0)
         if nice > now:
-            os.nice(nice - now)
+            os.setpriority(os.PRIO_PROCESS, 0, nice)
     except OSError as exc:
         log.warning("could not lower the worker's priority", extra={"error": str(exc)})
 

@@ -51,17 +51,45 @@ def _load_zip_index() -> dict[str, tuple[float, float, str, str]]:
     if _zip_index is None:
         with _zip_lock:
             if _zip_index is None:
-                dump = subprocess.run([sys.executable, "-c", _DUMP_ZIPS], capture_output=True, text=True,
-                                      check=True, timeout=120).stdout
-                index = {}
-                for line in dump.splitlines():
-                    zip_code, lat, lon, city, state = line.split("\t")
-                    try:
-                        index[zip_code] = (float(lat), float(lon), sys.intern(city.title()), sys.intern(state))
-                    except ValueError:
-                        continue
-                _zip_index = index
+                _zip_index = _zips_from_child() or _zips_here()
     return _zip_index
+
+
+def _zips_from_child() -> dict | None:
+    try:
+        child = subprocess.run([sys.executable, "-X", "utf8", "-c", _DUMP_ZIPS], capture_output=True,
+                               encoding="utf-8", timeout=120)
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.warning("reading the ZIP table in a child process failed; reading it here", extra={"error": str(exc)})
+        return None
+    if child.returncode != 0:
+        log.warning("reading the ZIP table in a child process failed; reading it here",
+                    extra={"error": child.stderr[-500:]})
+        return None
+    index = {}
+    for line in child.stdout.splitlines():
+        parts = line.split("\t")
+        if len(parts) != 5:
+            continue
+        zip_code, lat, lon, city, state = parts
+        try:
+            index[zip_code] = (float(lat), float(lon), sys.intern(city.title()), sys.intern(state))
+        except ValueError:
+            continue
+    return index or None
+
+
+def _zips_here() -> dict:
+    """The same table read in this process (it keeps the package's records: ~140 MB)."""
+    import zipcodes
+
+    index = {}
+    for row in zipcodes.list_all():
+        try:
+            index[row["zip_code"]] = (float(row["lat"]), float(row["long"]), row["city"].title(), row["state"])
+        except (TypeError, ValueError):
+            continue
+    return index
 
 
 def preload() -> None:

@@ -221,7 +221,7 @@ def _nice_of(pid: int) -> int:
 def test_the_worker_runs_below_the_web_processes_priority(app, smtp, tmp_path):
     """Its work can wait a moment, a person's page cannot: WORKER_NICE (default 5) lowers the
     worker's CPU priority as it starts; it is never raised, and 0 leaves it as started."""
-    base = os.nice(0)  # what the worker inherits from this test
+    base = os.getpriority(os.PRIO_PROCESS, 0)  # what the worker inherits from this test
     started = []
     for nice, expected in ((None, max(5, base)), ("7", max(7, base)), ("0", base)):
         env = _worker_env(app, tmp_path, smtp)
