@@ -73,10 +73,15 @@ def _zips_from_child() -> dict | None:
             continue
         zip_code, lat, lon, city, state = parts
         try:
-            index[zip_code] = (float(lat), float(lon), sys.intern(city.title()), sys.intern(state))
+            index[zip_code] = _entry(lat, lon, city, state)
         except ValueError:
             continue
     return index or None
+
+
+def _entry(lat: str, lon: str, city: str, state: str) -> tuple[float, float, str, str]:
+    """One ZIP's (lat, lon, town, state) from the package's fields, as both readers keep it."""
+    return float(lat), float(lon), sys.intern(city.title()), sys.intern(state)
 
 
 def _zips_here() -> dict:
@@ -86,7 +91,7 @@ def _zips_here() -> dict:
     index = {}
     for row in zipcodes.list_all():
         try:
-            index[row["zip_code"]] = (float(row["lat"]), float(row["long"]), row["city"].title(), row["state"])
+            index[row["zip_code"]] = _entry(row["lat"], row["long"], row["city"], row["state"])
         except (TypeError, ValueError):
             continue
     return index
