@@ -177,4 +177,5 @@ def test_used_and_expired_codes_go_after_a_day_and_a_waiting_one_stays(app, make
     assert retention.run()["phone_codes"] == 2
     assert sorted(db.session.scalars(select(PhoneCode.id))) == sorted([expired_today, waiting])
     assert not {used_long_ago, expired_long_ago} & set(db.session.scalars(select(PhoneCode.id)))
-    assert db.session.scalar(select(PurgedCount.count).where(PurgedCount.kind == "phone_codes")) == 2
+    # Tallied by the month each code was made: two rows in a month's first days, one otherwise.
+    assert db.session.scalar(select(func.sum(PurgedCount.count)).where(PurgedCount.kind == "phone_codes")) == 2
