@@ -47,11 +47,12 @@ def create_app(config: type | dict | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
-    from app import after_response, cli, i18n
+    from app import after_response, cli, fragments, i18n
     from app.jobs import queue
     from app.services import outbox
 
     i18n.init_app(app)
+    fragments.init_app(app)
     cli.init_app(app)
     outbox.init_app(app)
     queue.init_app(app)

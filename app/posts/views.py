@@ -2,6 +2,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app import fragments
 from app.extensions import db
 from app.models import Post, User
 from app.models.posts import MONEY_CATEGORY
@@ -46,8 +47,8 @@ def browse():
     # Shown on the folded "Filters" button: how many of the filters in use change what a bare /browse shows.
     active_filters = sum(map(bool, (filters.category, filters.q, ok(form.near), filters.within_miles,
                                     filters.kind == "need" and filters.min_urgency, filters.sort != "urgency")))
-    return render_template("posts/browse.html", form=form, result=result, filters=filters, args=args,
-                           has_origin=origin is not None, active_filters=active_filters)
+    return render_template("posts/browse.html", result=result, filters=filters, args=args,
+                           filters_html=fragments.browse_filters(form, origin is not None, active_filters, filters.kind))
 
 
 def _get_post(post_id: int) -> Post:
