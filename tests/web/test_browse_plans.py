@@ -53,3 +53,44 @@ def test_each_browse_order_is_read_from_its_index(client, make_user, make_post, 
     assert "TEMP B-TREE" not in plan and "Sort" not in plan.split("Limit", 1)[-1], plan
     count_query = next(s for s in statements if "count(" in s[0])
     assert "LIMIT" in count_query[0]  # capped: the count stops at 1,001 rows
+
+
+@pytest.mark.parametrize("url,indexes", [
+    ("/browse?kind=need&category=rides&near=54016&within=10", ["ix_posts_category_place"]),
+    # Without a category either index of places serves (PostgreSQL scans the category one for
+    # the box on tiny tables; SQLite takes the one without).
+    ("/browse?kind=need&near=54016&within=10", ["ix_posts_place", "ix_posts_category_place"]),
+])
+def test_the_count_of_a_distance_page_reads_an_index_of_places(client, make_user, make_post, statements, url, indexes):
+    """The count of "within N miles" reads the box of public cells from an index, not every post of the kind."""
+    owner = make_user()
+    for i in range(6):
+        make_post(owner, title=f"Need {i}", category="rides" if i % 2 else "food")
+    statements.clear()
+    assert client.get(url).status_code == 200
+    count_query = next(s for s in statements if "count(" in s[0])
+    plan = _plan(*count_query)
+    assert any(index in plan for index in indexes), plan
+
+
+@pytest.mark.parametrize("url,index", [
+    ("/browse?kind=need&category=rides&near=54016&within=10", "ix_posts_category_urgent"),
+    ("/browse?kind=need&near=54016&within=10&sort=newest", "ix_posts_newest"),
+])
+def test_a_distance_page_with_more_posts_than_the_cap_walks_its_sort_order(client, make_user, make_post, statements,
+                                                                           monkeypatch, url, index):
+    """Past the cap, a page of the nearest posts comes from the sort order's index, not from a sort
+    of every post in the box (which the index of places would give)."""
+    from app.services import browse
+
+    monkeypatch.setattr(browse, "COUNT_CAP", 3)
+    owner = make_user()
+    for i in range(6):
+        make_post(owner, title=f"Need {i}", urgency=i % 4)
+    statements.clear()
+    html = client.get(url).get_data(as_text=True)
+    assert "3+ posts" in html
+    page_query = [s for s in statements if "LIMIT" in s[0] and "count(" not in s[0]][-1]
+    plan = _plan(*page_query)
+    assert index in plan, plan
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan.split("Limit", 1)[-1], plan
