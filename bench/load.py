@@ -53,13 +53,13 @@ def build_database(url: str, n_posts: int, clients: int) -> None:
     """The posts of bench/browse.py, plus one confirmed member per client with a known password."""
     from browse import build
     from flask_migrate import upgrade
-    from sqlalchemy import func, select, text
+    from sqlalchemy import func, select
 
     from app import create_app
     from app.config import TestConfig
     from app.extensions import db
     from app.models import Post, User
-    from app.services import accounts
+    from app.services import accounts, planner
     from app.timeutil import utcnow
 
     config = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
@@ -78,9 +78,7 @@ def build_database(url: str, n_posts: int, clients: int) -> None:
                                     state="WI", lat=44.97, lon=-92.75, email_confirmed_at=utcnow(),
                                     password_hash=accounts.hash_password(PASSWORD)))
         db.session.commit()
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("ANALYZE"))
+        planner.refresh()  # as `flask seed-demo` and the nightly `statistics` job do
         db.engine.dispose()
 
 

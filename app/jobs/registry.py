@@ -154,6 +154,12 @@ def housekeeping() -> dict:
     return {"job_runs_pruned": prune_runs(days=30)}
 
 
+def statistics() -> dict:
+    from app.services import planner
+
+    return planner.refresh()
+
+
 def _mail() -> dict:
     sent = send_outbox()
     return {"emails_sent": sent["sent"], "emails_failed": sent["failed"], "texts_sent": sent["texts_sent"],
@@ -174,5 +180,7 @@ JOBS: tuple[Job, ...] = (
     Job("reports", "Count the reports' daily summary again where needs or matches changed", "minute", count_reports),
     Job("reports-rebuild", "Count the reports' daily summary again from scratch", "day", recount_reports, at_hour=5),
     Job("housekeeping", "Forget job runs older than 30 days", "day", housekeeping, at_hour=4),
+    Job("statistics", "Fresh planner statistics (ANALYZE), so queries keep their indexes as tables grow", "day",
+        statistics, at_hour=4, at_minute=15),
 )
 BY_NAME = {job.name: job for job in JOBS}

@@ -189,8 +189,7 @@ def _seed_fund(rng, coordinator: User, second: User, admin: User, members: list[
 
 
 def analyze() -> None:
-    """PostgreSQL: fresh planner statistics after a bulk load (tables never analysed get plans
-    100x slower). Autovacuum keeps them fresh afterwards; SQLite needs nothing."""
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("ANALYZE")
+    """Fresh planner statistics after the bulk load (app/services/planner.py)."""
+    from app.services import planner
+
+    planner.refresh()

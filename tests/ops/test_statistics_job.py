@@ -1,0 +1,53 @@
+"""The nightly `statistics` job: planner statistics exist after it, and with them SQLite reads a
+member's own offers (for "I can help") through the owner's index, not the category's."""
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.jobs.runner import run_job
+from app.models import Post
+from app.services.posts import open_offers_of
+
+
+def _posts_analyzed() -> bool:
+    with db.engine.connect() as conn:
+        if db.engine.dialect.name == "postgresql":
+            return conn.exec_driver_sql(
+                "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'posts'").scalar()
+        return bool(conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").scalar()
+                    and conn.exec_driver_sql("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'posts'").scalar())
+
+
+def test_the_statistics_job_analyzes_the_database(app, make_user, make_post):
+    make_post(make_user(), kind="offer")
+    assert not _posts_analyzed()
+    assert run_job("statistics", force_period="2026-12-03").status == "succeeded"
+    assert _posts_analyzed()
+
+
+def test_with_statistics_a_members_offers_are_read_through_the_owners_index(app, make_user, make_post):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL costs plans of tiny tables by their pages; the case is SQLite's, which never analyses by itself")
+    owners = [make_user() for _ in range(30)]
+    for owner in owners:
+        for i in range(3):
+            make_post(owner, kind="offer", title=f"Rides to appointments {i}")
+    me = owners[0]
+    seen = []
+
+    def plan_of_next(conn, cursor, statement, parameters, context, executemany):
+        if "FROM posts" in statement and "owner_id" in statement and not seen:
+            seen.append((statement, parameters))
+
+    from sqlalchemy import event
+
+    run_job("statistics", force_period="2026-12-03")
+    event.listen(db.engine, "before_cursor_execute", plan_of_next)
+    try:
+        offers = open_offers_of(me.id, "rides")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", plan_of_next)
+    assert {o.id for o in offers} == set(db.session.scalars(select(Post.id).where(Post.owner_id == me.id)))
+    with db.engine.connect() as conn:
+        plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + seen[0][0], seen[0][1]))
+    assert "ix_posts_owner_status" in plan, plan
