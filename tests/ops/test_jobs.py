@@ -233,6 +233,8 @@ def test_the_worker_runs_below_the_web_processes_priority(app, smtp, tmp_path):
         try:
             procs.wait_for(lambda: '"worker started"' in w.output(), 30, what="the worker")
             started.append((_nice_of(w.proc.pid), expected))
+            # and it collects garbage less often than the default (its index of open posts is large)
+            assert '"gc": [50000, 20, 10]' in w.output()
         finally:
             w.stop()
     assert [got for got, _ in started] == [expected for _, expected in started], started
