@@ -179,8 +179,8 @@ JOBS: tuple[Job, ...] = (
         at_hour=4, at_minute=30),
     Job("reports", "Count the reports' daily summary again where needs or matches changed", "minute", count_reports),
     Job("reports-rebuild", "Count the reports' daily summary again from scratch", "day", recount_reports, at_hour=5),
-    Job("housekeeping", "Forget job runs older than 30 days", "day", housekeeping, at_hour=4),
     Job("statistics", "Fresh planner statistics (ANALYZE), so queries keep their indexes as tables grow", "day",
         statistics, at_hour=4, at_minute=15),
+    Job("housekeeping", "Forget job runs older than 30 days", "day", housekeeping, at_hour=4),
 )
 BY_NAME = {job.name: job for job in JOBS}
