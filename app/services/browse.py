@@ -51,6 +51,9 @@ class BrowsePage:
 COUNT_CAP = 1000
 # "Closest" without a distance: look this far first, and farther only when a page needs it.
 CLOSEST_PROBE_MILES = 25.0
+# A distance page past the cap walks its sort order's index only this far in (a far-back page would
+# walk most open posts, each read for its cell); deeper pages read the box instead.
+WALK_ROWS = 200
 
 
 def _distance_sq_expr(origin: tuple[float, float]):
@@ -116,7 +119,7 @@ def browse(f: BrowseFilters) -> BrowsePage:
         posts, total, capped = found.posts, found.total, found.capped
     else:
         total, capped = capped_count(conds, COUNT_CAP)  # through the index of places when there is a distance
-        if capped and f.within_miles and f.sort != "closest":
+        if capped and f.within_miles and f.sort != "closest" and offset + f.per_page <= WALK_ROWS:
             # More than the cap within the distance: walking the sort order's index meets a page of
             # them after a few hundred rows at most, where reading the box from the index of places
             # would read and sort every post in it (37 ms at 100,000 posts for 10 miles, 0.5 ms so).
