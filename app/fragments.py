@@ -7,7 +7,8 @@ everything its HTML depends on, so a change makes a new key instead of an old an
 - a post card: the language, the post's id and `updated_at` (every change to a post bumps it,
   through the ORM and through `update(Post)` alike), today's date in the community (the urgency
   label moves with it), the viewer's distance bucket, and the site's root;
-- the browse filters: the language, the query string, whether the viewer has a place, and the root;
+- the browse filters: the language, what each filter field was given, whether the viewer has a
+  place, and the root;
   never a form with errors.
 
 Only public HTML goes in: nothing personal, no CSRF token, nothing a hold or a block decides
@@ -72,8 +73,10 @@ def browse_filters(form, has_origin: bool, active_filters: int, kind: str) -> Ma
 
     if form.errors:
         return Markup(render())
-    key = ("browse-filters", i18n.current(), request.script_root, tuple(sorted(request.args.items(multi=True))),
-           has_origin, active_filters, kind)
+    # What the form shows is what its fields read, not the whole query string (an unknown argument
+    # must not make a new entry; the page number is not in the form).
+    typed = tuple((f.name, tuple(f.raw_data or ())) for f in form if f.name != "page")
+    key = ("browse-filters", i18n.current(), request.script_root, typed, has_origin, active_filters, kind)
     return _cache().get(key, render)
 
 
