@@ -88,6 +88,13 @@ def _wipe():
                     {"tables": tables}).scalars().all()
                 statements = ["SET LOCAL session_replication_role = replica"]
                 statements += [f"DELETE FROM {name}" for name in tables]
+                # Planner statistics (the statistics job, the workers' runs of every job, autovacuum)
+                # survive a DELETE and would steer the plans later tests assert: back to never
+                # analysed, as each test finds the tables on a fresh database.
+                ours = "SELECT oid FROM pg_class WHERE relnamespace = current_schema()::regnamespace"
+                statements += [f"DELETE FROM pg_statistic WHERE starelid IN ({ours})",
+                               f"UPDATE pg_class SET reltuples = -1 WHERE oid IN ({ours}) AND relkind IN ('r', 'i')"
+                               " AND reltuples <> -1"]
                 if sequences:
                     statements.append("SELECT " + ", ".join(f"setval('{seq}', 1, false)" for seq in sequences))
                 _PG_WIPE.append("; ".join(statements))
@@ -96,7 +103,8 @@ def _wipe():
             for name in tables:
                 conn.exec_driver_sql(f"DELETE FROM {name}")
             # Planner statistics one test gathered (the statistics job) would steer the plans of the
-            # next; dropping the table also makes every open connection read the schema afresh.
+            # next, as on PostgreSQL above; dropping the table also makes every open connection
+            # read the schema afresh.
             if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first():
                 conn.exec_driver_sql("DROP TABLE sqlite_stat1")
 
