@@ -24,7 +24,7 @@ import threading
 import time
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 
 from app.extensions import db
 from app.models import Post, PostWindow, WeeklySlot
@@ -32,6 +32,9 @@ from app.timeutil import local_today
 
 PRUNE_SECONDS = 600
 CHUNK = 500
+# A post's change stamp as the database gives it (on SQLite the stored text: parsing 7,000 of them
+# into datetimes on every call cost more than comparing them), read the same way in both places.
+STAMP = type_coerce(Post.updated_at, String).label("stamp")
 
 
 class PostIndex:
@@ -47,7 +50,8 @@ class PostIndex:
         """The open posts meeting `conds`, by id, as dataclasses; `convert(rows, extras)` turns
         full rows and their windows or slots into dataclasses."""
         self._keep_current()
-        current = db.session.execute(select(Post.id, Post.updated_at).where(*conds).order_by(Post.id)).all()
+        # Through the connection, not the ORM session: plain rows, without the ORM's per-row work.
+        current = db.session.connection().execute(select(Post.id, STAMP).where(*conds).order_by(Post.id)).all()
         stale = [post_id for post_id, stamp in current if (self.items.get(post_id) or (None,))[0] != stamp]
         for i in range(0, len(stale), CHUNK):
             self._convert(stale[i:i + CHUNK], convert)
@@ -64,7 +68,7 @@ class PostIndex:
     def _convert(self, ids: list[int], convert) -> None:
         from app.services.match_engine import COLUMNS
 
-        rows = db.session.execute(select(Post.updated_at, *COLUMNS).where(Post.id.in_(ids))).all()
+        rows = db.session.connection().execute(select(STAMP, *COLUMNS).where(Post.id.in_(ids))).all()
         extras: dict[int, list] = {}
         if self.kind == "offer":
             query = select(WeeklySlot.post_id, WeeklySlot.day, WeeklySlot.start_min, WeeklySlot.end_min) \
@@ -73,7 +77,7 @@ class PostIndex:
             query = select(PostWindow.post_id, PostWindow.start_at, PostWindow.end_at).where(PostWindow.post_id.in_(ids))
         for post_id, *rest in db.session.execute(query):
             extras.setdefault(post_id, []).append(tuple(rest))
-        converted = {row.id: (row.updated_at, convert(row, extras.get(row.id, []))) for row in rows}
+        converted = {row.id: (row.stamp, convert(row, extras.get(row.id, []))) for row in rows}
         with self.lock:
             self.items.update(converted)
             self.converted += len(converted)
