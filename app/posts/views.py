@@ -5,7 +5,7 @@ from flask_login import current_user
 from app import fragments
 from app.extensions import db
 from app.models import Post, User
-from app.models.posts import MONEY_CATEGORY
+from app.models.posts import MONEY_CATEGORY, POST_CATEGORIES
 from app.matches.forms import HelpForm
 from app.posts.forms import BrowseForm, PostForm
 from app.services import Conflict, NotAllowed, ServiceError, geo, holds
@@ -130,18 +130,33 @@ def add_time_row(form: PostForm) -> bool:
     return False
 
 
+CATEGORY_ARGS = {"", *POST_CATEGORIES}
+
+
+def _empty_form(kind: str) -> PostForm:
+    """The new-post form as a GET shows it before the member's ZIP goes in: the category the link
+    asked for, if it is one."""
+    form = PostForm()
+    form.meta_kind = kind
+    if request.args.get("category") in dict(form.category.choices):
+        form.category.data = request.args["category"]
+    return form
+
+
 def new_post_page(kind: str, owner: User | None, template_args: dict):
     """The new-post form for the current user, or for `owner` when a coordinator posts for a resident."""
     if not current_user.is_confirmed:
         return render_template("posts/confirm_first.html", kind=kind), 403
-    form = PostForm()
-    form.meta_kind = kind
     from_text = prefill.text_request_for(kind, owner)  # ?from_text=<id>: a request texted in
+    # An unknown category shows the form without one, but is not kept as a page of its own.
+    if request.method == "GET" and owner is None and from_text is None and request.args.get("category", "") in CATEGORY_ARGS:
+        html = fragments.new_post_form(kind, current_user.zip_code, lambda: _empty_form(kind))
+        if html is not None:
+            return render_template("posts/form.html", form_html=html, kind=kind, editing=False, **template_args)
+    form = _empty_form(kind) if request.method == "GET" else PostForm()
+    form.meta_kind = kind
     if request.method == "GET":
-        zip_source = owner or current_user
-        form.zip_code.data = zip_source.zip_code
-        if request.args.get("category") in dict(form.category.choices):
-            form.category.data = request.args["category"]
+        form.zip_code.data = (owner or current_user).zip_code
         if from_text is not None:
             prefill.fill(form, from_text)
     adding = request.method == "POST" and add_time_row(form)

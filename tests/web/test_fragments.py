@@ -1,13 +1,15 @@
 """Pieces of browse pages rendered once per process (app/fragments.py): what a reader gets is
 always what a fresh render would give, whoever asked first and whatever changed since."""
+import re
 from datetime import timedelta
 
 import pytest
 
-from app import timeutil
+from app import fragments, timeutil
 from app.extensions import db
 from app.fragments import Fragments
 from app.services.posts import PostInput, update_post
+from tests.conftest import CSRF_RE, login
 
 
 def _card_of(html: str, title: str) -> str:
@@ -95,3 +97,64 @@ def test_a_kept_card_stays_escaped(client, make_user, make_post, title):
         html = client.get("/browse").get_data(as_text=True)
         assert "<script>alert(1)</script>" not in html
         assert "Tom &amp; Jerry" in html or "&lt;script&gt;" in html
+
+
+# The empty new-post form ---------------------------------------------------------------------
+
+def _post_form_of(html: str) -> str:
+    """The page's <form data-post-form> with its CSRF token taken out (a fresh one per render)."""
+    form = html[html.index("<form method=\"post\" novalidate data-post-form"):]
+    form = form[:form.index("</form>") + len("</form>")]
+    return re.sub(r'name="csrf_token" type="hidden" value="[^"]+"', 'name="csrf_token" value=TOKEN', form)
+
+
+def _member_client(app, make_user, zip_code, language="en"):
+    c = app.test_client()
+    user = make_user(zip_code=zip_code)
+    user.language = language
+    db.session.commit()
+    assert login(c, user.email).status_code == 302
+    return c
+
+
+def test_each_member_gets_the_new_post_form_with_their_own_zip_and_token(app, make_user):
+    hudson, stillwater = _member_client(app, make_user, "54016"), _member_client(app, make_user, "55082")
+    first = hudson.get("/posts/new?kind=need").get_data(as_text=True)
+    second = stillwater.get("/posts/new?kind=need").get_data(as_text=True)
+    assert 'value="54016"' in first and 'value="55082"' not in first
+    assert 'value="55082"' in second and 'value="54016"' not in second
+    tokens = [CSRF_RE.search(page) for page in (first, second)]
+    assert all(tokens) and tokens[0].group(0) != tokens[1].group(0)
+    # Neither the ZIP nor the token is kept: only the stand-ins are.
+    kept = " ".join(str(html) for html in app.extensions["fragments"]._items.values())
+    assert fragments.ZIP_SLOT in kept and fragments.CSRF_SLOT in kept
+    assert "54016" not in kept and "55082" not in kept and "csrf_token\" type=\"hidden\" value=\"I" not in kept
+    # The token served is the session's: the form posts.
+    token = tokens[1].group(1) or tokens[1].group(2)
+    day = (timeutil.local_today() + timedelta(days=3)).isoformat()
+    response = stillwater.post("/posts/new?kind=need", data={
+        "csrf_token": token, "category": "food", "title": "Groceries for the week", "details": "", "zip_code": "55082",
+        "quantity": "1", "urgency": "1", "duration_min": "60", "windows-0-day": day, "windows-0-start": "10:00",
+        "windows-0-end": "12:00"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["kind=need", "kind=offer", "kind=need&category=food", "kind=offer&category=skills"])
+def test_the_kept_new_post_form_is_what_a_fresh_render_gives(app, make_user, monkeypatch, query):
+    for language in ("en", "es"):
+        member = _member_client(app, make_user, "54016", language)
+        cached = [member.get(f"/posts/new?{query}").get_data(as_text=True) for _ in range(2)]  # first, then kept
+        with monkeypatch.context() as m:
+            m.setattr(fragments, "new_post_form", lambda *args: None)  # the view renders it itself
+            fresh = member.get(f"/posts/new?{query}").get_data(as_text=True)
+        assert _post_form_of(cached[0]) == _post_form_of(cached[1]) == _post_form_of(fresh)
+        assert ("Publicar mi solicitud" in fresh or "Publicar mi oferta" in fresh) == (language == "es")
+    if "category=food" in query:
+        assert '<option selected value="food">' in _post_form_of(fresh)
+
+
+def test_a_new_post_form_for_an_unknown_category_or_a_texted_request_is_not_kept(app, make_user):
+    member = _member_client(app, make_user, "54016")
+    assert member.get("/posts/new?kind=need&category=made-up").status_code == 200
+    assert member.get("/posts/new?kind=need&utm=1").status_code == 200
+    assert not app.extensions["fragments"]._items
