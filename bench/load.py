@@ -192,12 +192,12 @@ def run_mix(port: int, clients: int, seconds: float, writers: int, ids: list[int
     for t in threads:
         t.start()
     deadline[0] = time.perf_counter() + seconds
-    t_start = time.perf_counter()
+    t_start, client0 = time.perf_counter(), time.process_time()
     start.wait()
     for t in threads:
         t.join(seconds + 120)
     wall = time.perf_counter() - t_start
-    return {"times": times, "errors": errors, "wall": wall, "posted": posted[0]}
+    return {"times": times, "errors": errors, "wall": wall, "posted": posted[0], "client_cpu": time.process_time() - client0}
 
 
 def server_rss(pid: int) -> list[tuple[int, float]]:
@@ -219,10 +219,11 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def report(title: str, result: dict, cpu: float) -> None:
+def report(title: str, result: dict, cpu: float, worker_cpu: float) -> None:
     total = sum(len(v) for v in result["times"].values())
     print(f"\n{title}: {total:,} requests in {result['wall']:.1f} s = {total / result['wall']:.0f} req/s; "
-          f"server CPU {cpu:.1f} s ({cpu * 1000 / max(total, 1):.1f} ms a request)")
+          f"server CPU {cpu:.1f} s ({cpu * 1000 / max(total, 1):.1f} ms a request); worker CPU {worker_cpu:.1f} s; "
+          f"the load test's own CPU {result['client_cpu']:.1f} s (on the same {os.cpu_count()} cores)")
     print(f"  {'endpoint':<26} {'n':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for name, values in sorted(result["times"].items()):
         values = sorted(values)
@@ -285,12 +286,13 @@ def main():
         print(f"gunicorn on :{port}, {backend}, {before:,} posts, {a.clients} clients, {a.seconds:.0f} s per mix; "
               f"processes: {', '.join(f'{mb:.0f} MB' for _, mb in server_rss(server.pid))}")
         Client(port).request("GET", "/browse")  # warm up the workers' caches
-        cpu0 = cpu_seconds(server.pid)
+        cpu0, wcpu0 = cpu_seconds(server.pid), cpu_seconds(worker.pid)
         reads = run_mix(port, a.clients, a.seconds, 0, ids)
-        cpu1 = cpu_seconds(server.pid)
-        report("read mix", reads, cpu1 - cpu0)
+        cpu1, wcpu1 = cpu_seconds(server.pid), cpu_seconds(worker.pid)
+        report("read mix", reads, cpu1 - cpu0, wcpu1 - wcpu0)
         writes = run_mix(port, a.clients, a.seconds, a.writers, ids)
-        report(f"write mix ({a.clients - a.writers} browsing, {a.writers} posting needs)", writes, cpu_seconds(server.pid) - cpu1)
+        report(f"write mix ({a.clients - a.writers} browsing, {a.writers} posting needs)", writes,
+               cpu_seconds(server.pid) - cpu1, cpu_seconds(worker.pid) - wcpu1)
         ended = time.perf_counter()
         with engine.connect() as conn:
             saved = conn.execute(text("SELECT count(*) FROM posts")).scalar() - before
