@@ -9,9 +9,9 @@ everything its HTML depends on, so a change makes a new key instead of an old an
   label moves with it), the viewer's distance bucket, and the site's root;
 - the browse filters: the language, what each filter field was given, whether the viewer has a
   place, and the root;
-- the empty form of a new post (what a GET of /posts/new shows): the language, the root and its
-  query string (the kind, the category asked for); the member's ZIP and the session's CSRF token
-  are put in as it is served, so neither is ever kept;
+- the empty form of a new post (what a GET of /posts/new shows, for the query strings the site's
+  own links make): the language, the root, the kind and the category asked for; the member's ZIP
+  and the session's CSRF token are put in as it is served, so neither is ever kept;
   never a form with errors.
 
 Only public HTML goes in: nothing personal, no CSRF token, nothing a hold or a block decides
@@ -87,14 +87,16 @@ def browse_filters(form, has_origin: bool, active_filters: int, kind: str) -> Ma
 # Stand-ins rendered in place of what differs per member, replaced as each page is served.
 ZIP_SLOT = "zip-slot-5f0c2e"
 CSRF_SLOT = "csrf-slot-5f0c2e"
-NEW_POST_ARGS = {"kind", "category"}
 
 
-def new_post_form(kind: str, zip_code: str | None, build: Callable) -> Markup | None:
+def new_post_form(kind: str, category: str, zip_code: str | None, build: Callable) -> Markup | None:
     """The empty new-post form (templates/posts/_form.html) for this member: `build()` makes the
-    form as a GET shows it, ZIP aside. None when the query string holds anything else (a texted
-    request to fill in, say): the caller renders that page itself."""
-    if set(request.args) - NEW_POST_ARGS:
+    form as a GET shows it, ZIP aside. Only for the query strings the site's own links make
+    (`kind=need`, `kind=offer&category=skills`: the form's "Add another time" buttons post back to
+    it), so that no link can make entries of its own or put text of its choosing into one; None
+    otherwise, and the caller renders the page itself."""
+    canonical = f"kind={kind}" + (f"&category={category}" if category else "")
+    if request.query_string.decode("latin-1") != canonical:
         return None
 
     def render() -> str:
@@ -103,7 +105,7 @@ def new_post_form(kind: str, zip_code: str | None, build: Callable) -> Markup | 
         form.csrf_token.current_token = CSRF_SLOT
         return render_template("posts/_form.html", form=form, kind=kind, editing=False)
 
-    key = ("new-post-form", i18n.current(), request.script_root, request.full_path, kind)
+    key = ("new-post-form", i18n.current(), request.script_root, kind, category)
     html = _cache().get(key, render)
     # generate_csrf: this session's token (made and kept in the session on its first form).
     return Markup(html.replace(CSRF_SLOT, escape(generate_csrf())).replace(ZIP_SLOT, escape(zip_code or "")))

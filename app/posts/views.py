@@ -149,8 +149,9 @@ def new_post_page(kind: str, owner: User | None, template_args: dict):
         return render_template("posts/confirm_first.html", kind=kind), 403
     from_text = prefill.text_request_for(kind, owner)  # ?from_text=<id>: a request texted in
     # An unknown category shows the form without one, but is not kept as a page of its own.
-    if request.method == "GET" and owner is None and from_text is None and request.args.get("category", "") in CATEGORY_ARGS:
-        html = fragments.new_post_form(kind, current_user.zip_code, lambda: _empty_form(kind))
+    category = request.args.get("category", "")
+    if request.method == "GET" and owner is None and from_text is None and category in CATEGORY_ARGS:
+        html = fragments.new_post_form(kind, category, current_user.zip_code, lambda: _empty_form(kind))
         if html is not None:
             return render_template("posts/form.html", form_html=html, kind=kind, editing=False, **template_args)
     form = _empty_form(kind) if request.method == "GET" else PostForm()

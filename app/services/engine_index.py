@@ -50,7 +50,9 @@ class PostIndex:
         """The open posts meeting `conds`, by id, as dataclasses; `convert(rows, extras)` turns
         full rows and their windows or slots into dataclasses."""
         self._keep_current()
-        # Through the connection, not the ORM session: plain rows, without the ORM's per-row work.
+        # Through the connection, not the ORM session: plain rows, without the ORM's per-row work
+        # (and without its autoflush: anything pending goes to the database first).
+        db.session.flush()
         current = db.session.connection().execute(select(Post.id, STAMP).where(*conds).order_by(Post.id)).all()
         stale = [post_id for post_id, stamp in current if (self.items.get(post_id) or (None,))[0] != stamp]
         for i in range(0, len(stale), CHUNK):

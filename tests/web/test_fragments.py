@@ -8,6 +8,7 @@ import pytest
 from app import fragments, timeutil
 from app.extensions import db
 from app.fragments import Fragments
+from app.models import User
 from app.services.posts import PostInput, update_post
 from tests.conftest import CSRF_RE, login
 
@@ -117,26 +118,52 @@ def _member_client(app, make_user, zip_code, language="en"):
     return c
 
 
+def _form_token(html: str) -> str:
+    """The CSRF token inside the post form itself (the page's other forms carry one too)."""
+    form = html[html.index("<form method=\"post\" novalidate data-post-form"):]
+    match = CSRF_RE.search(form[:form.index("</form>")])
+    return match.group(1) or match.group(2)
+
+
 def test_each_member_gets_the_new_post_form_with_their_own_zip_and_token(app, make_user):
     hudson, stillwater = _member_client(app, make_user, "54016"), _member_client(app, make_user, "55082")
     first = hudson.get("/posts/new?kind=need").get_data(as_text=True)
     second = stillwater.get("/posts/new?kind=need").get_data(as_text=True)
     assert 'value="54016"' in first and 'value="55082"' not in first
     assert 'value="55082"' in second and 'value="54016"' not in second
-    tokens = [CSRF_RE.search(page) for page in (first, second)]
-    assert all(tokens) and tokens[0].group(0) != tokens[1].group(0)
-    # Neither the ZIP nor the token is kept: only the stand-ins are.
+    assert _form_token(first) != _form_token(second)
+    for page in (first, second):
+        assert fragments.ZIP_SLOT not in page and fragments.CSRF_SLOT not in page
+    # Neither the ZIP nor a token is kept: only the stand-ins are.
     kept = " ".join(str(html) for html in app.extensions["fragments"]._items.values())
     assert fragments.ZIP_SLOT in kept and fragments.CSRF_SLOT in kept
-    assert "54016" not in kept and "55082" not in kept and "csrf_token\" type=\"hidden\" value=\"I" not in kept
-    # The token served is the session's: the form posts.
-    token = tokens[1].group(1) or tokens[1].group(2)
+    assert "54016" not in kept and "55082" not in kept
+    assert _form_token(first) not in kept and _form_token(second) not in kept
+    # The token in the form is the session's own: the form posts, and with the other member's it does not.
     day = (timeutil.local_today() + timedelta(days=3)).isoformat()
-    response = stillwater.post("/posts/new?kind=need", data={
-        "csrf_token": token, "category": "food", "title": "Groceries for the week", "details": "", "zip_code": "55082",
-        "quantity": "1", "urgency": "1", "duration_min": "60", "windows-0-day": day, "windows-0-start": "10:00",
-        "windows-0-end": "12:00"})
+    fields = {"category": "food", "title": "Groceries for the week", "details": "", "zip_code": "55082",
+              "quantity": "1", "urgency": "1", "duration_min": "60", "windows-0-day": day,
+              "windows-0-start": "10:00", "windows-0-end": "12:00"}
+    refused = stillwater.post("/posts/new?kind=need", data=dict(fields, csrf_token=_form_token(first)))
+    assert refused.status_code == 400
+    response = stillwater.post("/posts/new?kind=need", data=dict(fields, csrf_token=_form_token(second)))
     assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def test_a_member_without_a_zip_gets_an_empty_zip_field(app, make_user):
+    member = _member_client(app, make_user, None)
+    for _ in range(2):
+        html = member.get("/posts/new?kind=offer").get_data(as_text=True)
+        assert re.search(r'<input[^>]*id="zip_code"[^>]*value=""', html) and fragments.ZIP_SLOT not in html
+
+
+def test_a_coordinator_posting_for_a_resident_gets_the_residents_zip_and_nothing_is_kept(app, make_user):
+    resident = make_user(role="resident", zip_code="55082", name="Robin Resident")
+    coordinator = app.test_client()
+    assert login(coordinator, make_user(role="coordinator", zip_code="54016").email).status_code == 302
+    html = coordinator.get(f"/coordinate/residents/{resident.id}/posts/new?kind=need").get_data(as_text=True)
+    assert 'value="55082"' in html and "Robin Resident" in html
+    assert not app.extensions["fragments"]._items
 
 
 @pytest.mark.parametrize("query", ["kind=need", "kind=offer", "kind=need&category=food", "kind=offer&category=skills"])
@@ -153,8 +180,11 @@ def test_the_kept_new_post_form_is_what_a_fresh_render_gives(app, make_user, mon
         assert '<option selected value="food">' in _post_form_of(fresh)
 
 
-def test_a_new_post_form_for_an_unknown_category_or_a_texted_request_is_not_kept(app, make_user):
+@pytest.mark.parametrize("query", ["kind=need&category=made-up", "kind=need&utm=1", "kind=need&kind=need",
+                                   "category=food&kind=need", "kind=need&category=food&category=skills",
+                                   "kind=need&category=csrf-slot-5f0c2e", "kind=ne%65d"])
+def test_a_new_post_form_under_any_other_query_string_is_served_but_not_kept(app, make_user, query):
     member = _member_client(app, make_user, "54016")
-    assert member.get("/posts/new?kind=need&category=made-up").status_code == 200
-    assert member.get("/posts/new?kind=need&utm=1").status_code == 200
+    html = member.get(f"/posts/new?{query}").get_data(as_text=True)
+    assert 'value="54016"' in html and _form_token(html)
     assert not app.extensions["fragments"]._items
