@@ -78,7 +78,7 @@ def build_database(url: str, n_posts: int, clients: int) -> None:
                                     state="WI", lat=44.97, lon=-92.75, email_confirmed_at=utcnow(),
                                     password_hash=accounts.hash_password(PASSWORD)))
         db.session.commit()
-        planner.refresh()  # as `flask seed-demo` and the nightly `statistics` job do
+        planner.after_bulk_load()  # as `flask seed-demo` does
         db.engine.dispose()
 
 

@@ -28,7 +28,7 @@ from app.config import TestConfig  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import GroupSession, Match, Post, ReportMark, SessionSeat, SessionSeries, User  # noqa: E402
 from app.models.posts import POST_CATEGORIES  # noqa: E402
-from app.services import accounts, fund, geo, report_summary  # noqa: E402
+from app.services import accounts, fund, geo, planner, report_summary  # noqa: E402
 from app.timeutil import local_today, utcnow  # noqa: E402
 
 ZIPS = ["55082", "54016", "54022", "54017", "55003", "55042", "54025", "54020", "54021", "54002", "55001"]
@@ -127,12 +127,7 @@ def main():
         matches = db.session.scalar(select(db.func.count()).select_from(Match))
         print(f"database: {db.engine.url.get_backend_name()}, {a.posts:,} posts and {matches:,} matches "
               f"inserted in {time.perf_counter() - t0:.1f} s")
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM ANALYZE")
-        else:
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql("ANALYZE")
+        planner.after_bulk_load()
         today = local_today()
     client = app.test_client()
     assert client.post("/auth/login", data={"email": email, "password": "correct horse battery"}).status_code == 302

@@ -192,4 +192,4 @@ def analyze() -> None:
     """Fresh planner statistics after the bulk load (app/services/planner.py)."""
     from app.services import planner
 
-    planner.refresh()
+    planner.after_bulk_load()
