@@ -23,10 +23,14 @@ from app.services.reasons import stored as stored_reasons
 # Suggestions (the engine proposes) ----------------------------------------------------------
 
 def _store_suggestions(need: Post, candidates) -> None:
+    """The need's ranked list, replaced: one multi-row INSERT (as ORM objects, one INSERT each,
+    which the worker made while holding SQLite's only write lock)."""
     db.session.execute(delete(Suggestion).where(Suggestion.need_id == need.id).execution_options(synchronize_session=False))
-    for rank, c in enumerate(candidates):
-        db.session.add(Suggestion(need_id=need.id, offer_id=int(c.offer), rank=rank, score=round(c.score, 4),
-                                  distance_km=c.distance_km, overlap_min=c.overlap_min, reasons=stored_reasons(c)))
+    now = utcnow()
+    rows = [dict(need_id=need.id, offer_id=int(c.offer), rank=rank, score=round(c.score, 4), distance_km=c.distance_km,
+                 overlap_min=c.overlap_min, reasons=stored_reasons(c), created_at=now) for rank, c in enumerate(candidates)]
+    if rows:
+        db.session.execute(insert(Suggestion), rows)
 
 
 def _proposal(need: Post, offer: Post, units: int, candidate, source: str = "engine", actor: User | None = None,
@@ -164,7 +168,12 @@ def propose_after_save(post_id: int) -> bool:
         if not held:  # closed while the engine ran: nothing to propose
             db.session.rollback()
             return False
-        db.session.refresh(post)
+        # The post and the candidates' posts as they are now, in one read (what follows finds the
+        # candidates in the session instead of reading them one by one under the write lock).
+        listed = getattr(candidates, "candidates", candidates) or []  # a repeating need's plan holds its list
+        others = [int(c.offer) if post.kind == "need" else int(c.need) for c in listed]
+        db.session.scalars(select(Post).where(Post.id.in_([post.id, *others]))
+                           .execution_options(populate_existing=True)).all()
         _cancel_proposals(post)
         if post.kind == "need":
             propose_for_need(post, candidates)
