@@ -94,3 +94,38 @@ def test_a_distance_page_with_more_posts_than_the_cap_walks_its_sort_order(clien
     plan = _plan(*page_query)
     assert index in plan, plan
     assert "TEMP B-TREE" not in plan and "Sort" not in plan.split("Limit", 1)[-1], plan
+
+
+@pytest.mark.parametrize("sort", ["newest", "urgency"])
+def test_past_the_cap_a_distance_page_lists_exactly_what_the_box_would(app, make_user, make_post, monkeypatch, sort):
+    """Walking the sort order with the exact circle alone (past the cap) and reading the box of
+    places (under it) are two plans for one question: every page lists the same posts, in the same
+    order, and only posts within the distance."""
+    from app.services import browse, geo
+
+    owner = make_user()
+    zips = ["54016", "55082", "55101", "54022", "55042", "54017"]  # Hudson and towns 8 to 20 miles off
+    for i in range(18):
+        make_post(owner, title=f"Need {i}", zip_code=zips[i % len(zips)], urgency=i % 4)
+    origin = geo.lookup_zip("54016")
+    origin = (origin.lat, origin.lon)
+
+    def pages(walk_rows):
+        monkeypatch.setattr(browse, "WALK_ROWS", walk_rows)
+        out = []
+        for page in range(1, 6):
+            found = browse.browse(browse.BrowseFilters(kind="need", within_miles=10, origin=origin, sort=sort,
+                                                       page=page, per_page=3))
+            assert found.capped  # more than the cap within 10 miles: the walk applies when allowed
+            out.append([item.post.id for item in found.items])
+        return out
+
+    monkeypatch.setattr(browse, "COUNT_CAP", 2)
+    walked, boxed = pages(200), pages(0)
+    assert walked == boxed
+    listed = [post_id for page in walked for post_id in page]
+    assert len(listed) == len(set(listed)) and 3 < len(listed) < 18  # some within 10 miles, some not
+    from app.models import Post
+    for post_id in listed:
+        p = db.session.get(Post, post_id)
+        assert geo.haversine_miles(origin[0], origin[1], p.cell_lat, p.cell_lon) <= 10.5

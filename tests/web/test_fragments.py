@@ -188,3 +188,12 @@ def test_a_new_post_form_under_any_other_query_string_is_served_but_not_kept(app
     html = member.get(f"/posts/new?{query}").get_data(as_text=True)
     assert 'value="54016"' in html and _form_token(html)
     assert not app.extensions["fragments"]._items
+
+
+def test_what_a_search_typed_is_escaped_in_the_kept_filter_form_too(client):
+    typed = '"><script>alert(1)</script>'
+    for _ in range(2):  # the first render, then the kept one
+        html = client.get("/browse", query_string={"q": typed}).get_data(as_text=True)
+        assert "<script>alert(1)</script>" not in html
+        assert 'value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html
+    assert 'value="&#34;&gt;' not in client.get("/browse?q=bike").get_data(as_text=True)

@@ -194,3 +194,25 @@ def test_a_coordinator_reads_the_engines_reasons_in_their_language_and_in_miles(
     page = client.get("/coordinate/queue").get_data(as_text=True)
     assert "urgente: hoy" in page and "el mismo tipo de ayuda: clinic" in page
     assert "urgent: today" not in page and " km" not in page
+
+
+def test_a_message_in_another_language_inside_a_page_keeps_each_its_own(app):
+    """The page's translations are kept for the page (app/i18n.py): an email written in the
+    recipient's language in the middle of a Spanish page is English, and the page goes on in
+    Spanish after it, lazy labels included."""
+    if not _has_spanish():
+        pytest.skip("the Spanish catalog is not compiled")
+    from flask_babel import gettext, lazy_gettext
+
+    from app.i18n import in_language
+
+    label = lazy_gettext("Post my request")
+    with app.test_request_context("/", headers=SPANISH):
+        app.preprocess_request()
+        assert gettext("Post my request") == "Publicar mi solicitud" == str(label)
+        with in_language("en"):
+            assert gettext("Post my request") == "Post my request" == str(label)
+            with in_language("es"):
+                assert str(label) == "Publicar mi solicitud"
+            assert str(label) == "Post my request"
+        assert gettext("Post my request") == "Publicar mi solicitud" == str(label)
