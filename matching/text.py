@@ -34,11 +34,11 @@ import threading
 import unicodedata
 from collections import Counter
 
-import numpy as np
 import snowballstemmer
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
-from scipy import sparse
+
+from matching.tfidf import TermCodes, TextModel  # noqa: F401 - TextModel is imported from here too
 
 STOPWORDS = frozenset("""
 a an the to for of on in at by with from and or but my me i we our us you your it its this that these those
@@ -183,6 +183,7 @@ class Vocabulary:
         self._terms: dict[str, tuple] = {}                # whole texts -> (distinct tokens, 1 + log counts)
         self._cache: dict[str, tuple[str, ...]] = {}      # words of texts that are not Spanish
         self._cache_es: dict[str, tuple[str, ...]] = {}   # words of Spanish texts
+        self.codes = TermCodes(self)                      # tokens as integers, for TF-IDF (matching/tfidf.py)
 
     def tokens(self, text: str) -> list[str]:
         found = self._texts.get(text)
@@ -338,57 +339,3 @@ def english_lookalikes(words) -> list[str]:
             if _spanish_word(raw) or _read_english(raw, frozenset()) != read_english_only(raw):
                 out.add(raw)
     return sorted(out)
-
-class TextModel:
-    """TF-IDF vectors for unique texts of one category; cosine similarity for pairs of them."""
-
-    def __init__(self, vocabulary: Vocabulary, texts: list[str], weights: list[int] | None = None):
-        self.vocabulary = vocabulary
-        terms = [vocabulary.terms(t) for t in texts]
-        df = Counter()
-        for (distinct, _), w in zip(terms, weights or [1] * len(texts)):
-            for tok in distinct:
-                df[tok] += w
-        total = sum(weights) if weights else len(texts)
-        self.index = {tok: i for i, tok in enumerate(sorted(df))}
-        self.idf = np.array([math.log((1 + total) / (1 + df[tok])) + 1.0 for tok in sorted(df)])
-        self._default_idf = math.log(1 + total) + 1.0
-        self.matrix = self._vectors(terms)
-
-    def _vectors(self, terms) -> sparse.csr_matrix:
-        """Unit TF-IDF rows: (1 + log count) * idf for each of a text's tokens that the model knows,
-        divided by the row's norm (its squares summed in the tokens' order, as one loop would)."""
-        n = len(terms)
-        index = self.index
-        tokens = [t for distinct, _ in terms for t in distinct]
-        cols = np.fromiter((index.get(t, -1) for t in tokens), dtype=np.int64, count=len(tokens))
-        rows = np.repeat(np.arange(n, dtype=np.int64), [len(distinct) for distinct, _ in terms])
-        tf = np.fromiter((w for _, weights in terms for w in weights), dtype=np.float64, count=len(tokens))
-        known = cols >= 0
-        rows, cols, tf = rows[known], cols[known], tf[known]
-        vals = tf * self.idf[cols]
-        norms = np.sqrt(np.bincount(rows, weights=vals * vals, minlength=n))
-        return sparse.csr_matrix((vals / norms[rows], (rows, cols)), shape=(n, len(index)))
-
-    def vectors_for(self, texts: list[str]) -> sparse.csr_matrix:
-        """Vectors for texts outside the model (a new post), in the model's token space."""
-        return self._vectors([self.vocabulary.terms(t) for t in texts])
-
-    @staticmethod
-    def pair_similarity(a: sparse.csr_matrix, b: sparse.csr_matrix, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
-        """Cosine similarity of rows a[ia[k]] and b[ib[k]] for every k (vectorised, unique pairs once)."""
-        if len(ia) == 0:
-            return np.zeros(0)
-        width = np.int64(b.shape[0])
-        code = np.asarray(ia, dtype=np.int64) * width + np.asarray(ib, dtype=np.int64)
-        uniq, inverse = np.unique(code, return_inverse=True)
-        ua, ub = uniq // width, uniq % width
-        sims = np.asarray(a[ua].multiply(b[ub]).sum(axis=1)).ravel()
-        return np.clip(sims[inverse], 0.0, 1.0)
-
-    def shared_words(self, a_text: str, b_text: str, limit: int = 2) -> list[str]:
-        """The most telling concept words two texts share, for a reason a coordinator reads."""
-        a, b = set(self.vocabulary.tokens(a_text)), set(self.vocabulary.tokens(b_text))
-        shared = [t for t in a & b if t in self.index]
-        shared.sort(key=lambda t: (-self.idf[self.index[t]], t))
-        return shared[:limit]
