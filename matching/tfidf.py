@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from matching.text import Vocabulary
 
 _TEXTS_KEPT = 100_000
+# Codes handed out before a vocabulary starts a fresh table (any run of letters or digits in a
+# post's details is a token, so the table would otherwise grow with every post for good).
+_CODES_KEPT = 200_000
 
 
 class TermCodes:
@@ -33,7 +36,7 @@ class TermCodes:
         self.vocabulary = vocabulary
         self._code: dict[str, int] = {}
         self._names: list[str] = []
-        self._names_array = np.zeros(0, dtype=str)
+        self._names_array = np.zeros(0, dtype=object)
         self._texts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()  # web threads share one vocabulary: codes are handed out once
 
@@ -54,11 +57,18 @@ class TermCodes:
             self._texts[text] = found
         return found
 
+    def full(self) -> bool:
+        return len(self._names) >= _CODES_KEPT
+
     def names(self) -> np.ndarray:
-        """Every token so far as a numpy array of strings, indexed by code."""
+        """Every token so far as a numpy array of Python strings, indexed by code (objects, not a
+        fixed-width string array: that would give every token the room of the longest one, and
+        its order is Python's own)."""
         with self._lock:
             if len(self._names_array) != len(self._names):
-                self._names_array = np.array(self._names, dtype=str)
+                names = np.empty(len(self._names), dtype=object)
+                names[:] = self._names
+                self._names_array = names
             return self._names_array
 
 
@@ -67,8 +77,11 @@ class TextModel:
 
     def __init__(self, vocabulary: "Vocabulary", texts: list[str], weights: list[int] | None = None):
         self.vocabulary = vocabulary
-        coded = [vocabulary.codes.of(t) for t in texts]
-        names = vocabulary.codes.names()
+        codes_of = vocabulary.codes
+        if codes_of.full():  # a fresh table; a model being built elsewhere keeps the one it began with
+            codes_of = vocabulary.codes = TermCodes(vocabulary)
+        coded = [codes_of.of(t) for t in texts]
+        names = codes_of.names()
         n = len(texts)
         lens = np.fromiter((len(c) for c, _ in coded), dtype=np.int64, count=n)
         codes = np.concatenate([c for c, _ in coded]) if n else np.zeros(0, dtype=np.int64)

@@ -103,7 +103,7 @@ class PostIndex:
 
 
 def vocabulary():
-    """This app's reader of texts into words, kept between engine calls (its caches are bounded)."""
+    """This app's reader of texts into words, kept between engine calls (its caches are bounded; matching/tfidf.py starts a fresh table of token codes past _CODES_KEPT)."""
     from matching.text import Vocabulary
 
     if "engine_vocabulary" not in current_app.extensions:

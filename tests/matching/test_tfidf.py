@@ -87,3 +87,20 @@ def test_codes_are_handed_out_once_across_threads():
         for text in batch:
             codes, _ = vocabulary.codes.of(text)
             assert names[codes].tolist() == list(vocabulary.terms(text)[0])
+
+
+def test_a_full_table_of_codes_is_replaced_and_the_model_is_unchanged(monkeypatch):
+    from matching import tfidf
+
+    monkeypatch.setattr(tfidf, "_CODES_KEPT", 5)
+    vocabulary = Vocabulary()
+    first = vocabulary.codes
+    TextModel(vocabulary, ["ride to the clinic", "groceries for the week", "bike repair"])
+    assert first.full()
+    texts = ["resume writing", "ride to the clinic", "comida para mañana", "a" * 1900]
+    model = TextModel(vocabulary, texts)
+    assert vocabulary.codes is not first
+    index, idf, matrix = _reference(Vocabulary(), texts)
+    assert model.index == index and _same_bits(model.idf, idf)
+    assert _same_bits(model.matrix.toarray(), matrix.toarray())
+    assert vocabulary.codes.names().dtype == object
