@@ -134,13 +134,18 @@ def pick_read(rng):
     return READS[-1][1], READS[-1][2]
 
 
-def post_a_need(client: Client, rng, n: int) -> int:
+def post_a_need(client: Client, rng, n: int, parts: dict) -> int:
+    """GET the form, then POST it; `parts` gets each request's own time (ms)."""
+    t0 = time.perf_counter()
     _, page = client.request("GET", "/posts/new?kind=need")
+    t1 = time.perf_counter()
+    parts["post a need: its form"] = (t1 - t0) * 1000
     day = (date.today() + timedelta(days=rng.randint(2, 10))).isoformat()
     status, _ = client.request("POST", "/posts/new?kind=need", {
         "csrf_token": CSRF.search(page).group(1), "category": "food", "title": f"Groceries for the week {n}",
         "details": "", "zip_code": "54016", "quantity": "1", "urgency": "1", "duration_min": "60",
         "windows-0-day": day, "windows-0-start": "10:00", "windows-0-end": "12:00"})
+    parts["post a need: its POST"] = (time.perf_counter() - t1) * 1000
     return status
 
 
@@ -164,11 +169,12 @@ def run_mix(port: int, clients: int, seconds: float, writers: int, ids: list[int
         n = 0
         while time.perf_counter() < deadline[0]:
             n += 1
+            parts = {}
             if i < writers:
                 name = "post a need"
                 t0 = time.perf_counter()
                 try:
-                    status = post_a_need(client, rng, i * 100000 + n)
+                    status = post_a_need(client, rng, i * 100000 + n, parts)
                 except OSError:
                     status = 599
                 ok = status == 302
@@ -183,6 +189,8 @@ def run_mix(port: int, clients: int, seconds: float, writers: int, ids: list[int
             elapsed = (time.perf_counter() - t0) * 1000
             with lock:
                 times[name].append(elapsed)
+                for part, ms in parts.items():
+                    times[part].append(ms)
                 if not ok:
                     errors[f"{name} {status}"] += 1
                 elif name == "post a need":
@@ -207,25 +215,37 @@ def server_rss(pid: int) -> list[tuple[int, float]]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU of the server's processes so far (from /proc, in seconds)."""
+    """User + system CPU of the server's processes so far (from /proc, in seconds), including
+    workers that gunicorn has recycled since (their CPU is counted in the master's children's)."""
     total = 0.0
     tick = os.sysconf("SC_CLK_TCK")
     for p, _ in server_rss(pid):
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / tick
+            if p == pid:  # utime, stime, then cutime, cstime: the reaped workers'
+                total += (int(fields[13]) + int(fields[14])) / tick
         except (OSError, IndexError):
             pass
     return total
 
 
-def report(title: str, result: dict, cpu: float, worker_cpu: float) -> None:
-    total = sum(len(v) for v in result["times"].values())
+def recycled(log_path: Path) -> int:
+    """How many workers gunicorn has started so far, the first ones included (max_requests)."""
+    try:
+        return log_path.read_text().count("Booting worker with pid")
+    except OSError:
+        return 0
+
+
+def report(title: str, result: dict, cpu: float, worker_cpu: float, restarts: int) -> None:
+    total = sum(len(v) for name, v in result["times"].items() if name != "post a need")  # HTTP requests
     print(f"\n{title}: {total:,} requests in {result['wall']:.1f} s = {total / result['wall']:.0f} req/s; "
           f"server CPU {cpu:.1f} s ({cpu * 1000 / max(total, 1):.1f} ms a request); worker CPU {worker_cpu:.1f} s; "
-          f"the load test's own CPU {result['client_cpu']:.1f} s (on the same {os.cpu_count()} cores)")
+          f"the load test's own CPU {result['client_cpu']:.1f} s (on the same {os.cpu_count()} cores); "
+          f"web workers recycled (max_requests): {restarts}")
     print(f"  {'endpoint':<26} {'n':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
-    for name, values in sorted(result["times"].items()):
+    for name, values in sorted(result["times"].items()):  # "post a need" is its form and its POST, both counted above
         values = sorted(values)
         q = statistics.quantiles(values, n=100) if len(values) > 1 else values * 99
         print(f"  {name:<26} {len(values):>7} {q[49]:>8.0f} {q[94]:>8.0f} {q[98]:>8.0f}")
@@ -286,13 +306,13 @@ def main():
         print(f"gunicorn on :{port}, {backend}, {before:,} posts, {a.clients} clients, {a.seconds:.0f} s per mix; "
               f"processes: {', '.join(f'{mb:.0f} MB' for _, mb in server_rss(server.pid))}")
         Client(port).request("GET", "/browse")  # warm up the workers' caches
-        cpu0, wcpu0 = cpu_seconds(server.pid), cpu_seconds(worker.pid)
+        cpu0, wcpu0, r0 = cpu_seconds(server.pid), cpu_seconds(worker.pid), recycled(folder / "server.log")
         reads = run_mix(port, a.clients, a.seconds, 0, ids)
-        cpu1, wcpu1 = cpu_seconds(server.pid), cpu_seconds(worker.pid)
-        report("read mix", reads, cpu1 - cpu0, wcpu1 - wcpu0)
+        cpu1, wcpu1, r1 = cpu_seconds(server.pid), cpu_seconds(worker.pid), recycled(folder / "server.log")
+        report("read mix", reads, cpu1 - cpu0, wcpu1 - wcpu0, r1 - r0)
         writes = run_mix(port, a.clients, a.seconds, a.writers, ids)
         report(f"write mix ({a.clients - a.writers} browsing, {a.writers} posting needs)", writes,
-               cpu_seconds(server.pid) - cpu1, cpu_seconds(worker.pid) - wcpu1)
+               cpu_seconds(server.pid) - cpu1, cpu_seconds(worker.pid) - wcpu1, recycled(folder / "server.log") - r1)
         ended = time.perf_counter()
         with engine.connect() as conn:
             saved = conn.execute(text("SELECT count(*) FROM posts")).scalar() - before
