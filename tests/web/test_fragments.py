@@ -197,3 +197,18 @@ def test_what_a_search_typed_is_escaped_in_the_kept_filter_form_too(client):
         assert "<script>alert(1)</script>" not in html
         assert 'value="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"' in html
     assert 'value="&#34;&gt;' not in client.get("/browse?q=bike").get_data(as_text=True)
+
+
+def test_with_csrf_turned_off_the_new_post_form_is_rendered_each_time_and_posts(app, make_user):
+    """A deployment or test that turns CSRF off gets forms without a token field: nothing to stand in for."""
+    member = _member_client(app, make_user, "54016")
+    app.config["WTF_CSRF_ENABLED"] = False
+    response = member.get("/posts/new?kind=need")
+    assert response.status_code == 200 and 'value="54016"' in response.get_data(as_text=True)
+    assert fragments.CSRF_SLOT not in response.get_data(as_text=True)
+    assert not app.extensions["fragments"]._items
+    day = (timeutil.local_today() + timedelta(days=3)).isoformat()
+    posted = member.post("/posts/new?kind=need", data={
+        "category": "food", "title": "Groceries for the week", "details": "", "zip_code": "54016", "quantity": "1",
+        "urgency": "1", "duration_min": "60", "windows-0-day": day, "windows-0-start": "10:00", "windows-0-end": "12:00"})
+    assert posted.status_code == 302, posted.get_data(as_text=True)
