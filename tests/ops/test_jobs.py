@@ -238,3 +238,21 @@ def test_the_worker_runs_below_the_web_processes_priority(app, smtp, tmp_path):
         finally:
             w.stop()
     assert [got for got, _ in started] == [expected for _, expected in started], started
+
+
+def test_the_sqlite_queue_commits_without_a_full_sync_and_keeps_what_it_was_given(app, tmp_path):
+    """Write-ahead log on disk (what another process opening the file finds), no full sync on each
+    commit (a post waited on it under load), and a task queued by one process's connection is
+    there for another's."""
+    import sqlite3
+
+    from app.jobs.queue import make_huey
+
+    app.config["QUEUE_URL"] = f"sqlite:///{tmp_path}/queue.sqlite"
+    web, worker = make_huey(app), make_huey(app)
+    web.storage.enqueue(b"a task")
+    assert web.storage.conn.execute("pragma synchronous").fetchone()[0] == 1  # NORMAL (Huey's default: 2, FULL)
+    other = sqlite3.connect(tmp_path / "queue.sqlite")
+    assert other.execute("pragma journal_mode").fetchone()[0] == "wal"
+    other.close()
+    assert worker.storage.dequeue() == b"a task" and worker.storage.dequeue() is None
