@@ -8,9 +8,12 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
+from babel import support
+from flask import current_app
+from flask_babel import get_locale, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, Form, HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.i18n import messages_path
 from wtforms.validators import ValidationError
 
 from app.ids import parse_id
@@ -52,8 +55,39 @@ class SafeTextMixin:
         return ok
 
 
+class _WTFormsMessages:
+    """WTForms' own messages ("Not a valid choice.") in the page's language, from WTForms' catalogs
+    as Flask-WTF would give them; Flask-WTF reads the catalog from disk again on every request that
+    builds a form, this reads it once per process and language."""
+
+    def __init__(self):
+        self._catalogs: dict[str, support.Translations] = {}
+
+    def _catalog(self) -> support.Translations:
+        code = str(get_locale() or "en")
+        found = self._catalogs.get(code)
+        if found is None:
+            found = self._catalogs[code] = support.Translations.load(messages_path(), [code], domain="wtforms")
+        return found
+
+    def gettext(self, string: str) -> str:
+        return self._catalog().ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._catalog().ungettext(singular, plural, n)
+
+
+WTFORMS_MESSAGES = _WTFormsMessages()
+
+
 class BaseForm(SafeTextMixin, FlaskForm):
     """Every form that is posted (it carries the CSRF token)."""
+
+    class Meta:
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return WTFORMS_MESSAGES
 
 
 class PlainForm(SafeTextMixin, Form):

@@ -3,12 +3,14 @@ for a visitor, saved for a member), the member's own setting, the profile form a
 
 These check the language chosen (`<html lang>`, `user.language`), not Spanish words: the Spanish
 catalog is written separately. One test reads Spanish once it is compiled."""
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from app.extensions import db
 from app.models import User
+from app.timeutil import local_today
 from tests.conftest import csrf_token
 
 SPANISH = {"Accept-Language": "es-MX,es;q=0.9"}
@@ -216,3 +218,27 @@ def test_a_message_in_another_language_inside_a_page_keeps_each_its_own(app):
                 assert str(label) == "Publicar mi solicitud"
             assert str(label) == "Post my request"
         assert gettext("Post my request") == "Publicar mi solicitud" == str(label)
+
+
+def test_wtforms_own_messages_follow_each_members_language_request_after_request(app, make_user):
+    """WTForms' messages come from its catalogs, kept per process and language (Flask-WTF reads
+    them from disk on every request): each request still gets its own member's language."""
+    from tests.conftest import login
+
+    day = (local_today() + timedelta(days=3)).isoformat()
+    bogus = {"category": "food", "title": "Groceries", "details": "", "zip_code": "54016", "quantity": "1",
+             "urgency": "9", "duration_min": "60", "windows-0-day": day, "windows-0-start": "10:00",
+             "windows-0-end": "12:00"}
+    pages = {}
+    for language in ("es", "en", "es"):
+        member = make_user()
+        member.language = language
+        db.session.commit()
+        c = app.test_client()
+        assert login(c, member.email).status_code == 302
+        html = c.post("/posts/new?kind=need", data=dict(bogus, csrf_token=csrf_token(c, "/posts/new?kind=need")))
+        assert html.status_code == 422  # the form again, with its errors
+        pages.setdefault(language, []).append(html.get_data(as_text=True))
+    for page in pages["es"]:
+        assert "Opción inválida." in page and "Not a valid choice." not in page
+    assert "Not a valid choice." in pages["en"][0] and "Opción inválida." not in pages["en"][0]
