@@ -129,3 +129,39 @@ def test_past_the_cap_a_distance_page_lists_exactly_what_the_box_would(app, make
     for post_id in listed:
         p = db.session.get(Post, post_id)
         assert geo.haversine_miles(origin[0], origin[1], p.cell_lat, p.cell_lon) <= 10.5
+
+
+def test_past_the_cap_a_page_is_not_counted_again_for_a_while_and_under_it_always(client, make_user, make_post,
+                                                                                  statements, monkeypatch):
+    """"3+" stays true from one page to the next: counted once per OVER_CAP_SECONDS in a process.
+    Under the cap every page counts, so a post just closed or made shows on the next page."""
+    from app.services import browse
+    from app.services.posts import withdraw_post
+
+    monkeypatch.setattr(browse, "COUNT_CAP", 3)
+    clock = [1000.0]
+    monkeypatch.setattr(browse.time, "monotonic", lambda: clock[0])
+    owner = make_user()
+    posts = [make_post(owner, title=f"Need {i}") for i in range(5)]
+
+    def page(url="/browse?kind=need&sort=newest"):
+        statements.clear()
+        html = client.get(url).get_data(as_text=True)
+        return html, sum(1 for s in statements if "count(" in s[0])
+
+    html, counted = page()
+    assert "3+ posts" in html and counted == 1  # the first page counts
+    html, counted = page()
+    assert "3+ posts" in html and counted == 0  # the next one, within the window, does not
+    other, counted = page("/browse?kind=need&sort=newest&category=rides")  # another filter counts itself
+    assert "3+ posts" in other and counted == 1
+    for p in posts[:3]:
+        withdraw_post(owner, p)
+    html, counted = page()
+    assert "3+ posts" in html and counted == 0  # within the window: still said to be past the cap
+    clock[0] += browse.OVER_CAP_SECONDS + 1
+    html, counted = page()
+    assert "2 posts" in html and counted == 1  # counted again, exactly
+    make_post(owner, title="One more")
+    html, counted = page()
+    assert "3 posts" in html and counted == 1  # under the cap: every page counts
