@@ -104,9 +104,11 @@ def capped_count(conds: list, cap: int = COUNT_CAP) -> tuple[int, bool]:
 # remembers for OVER_CAP_SECONDS which filters had more posts than the cap, and does not count them
 # again meanwhile (counting read 1,001 index entries: 15-30% of a browse page's CPU at 100,000
 # posts). Under the cap every page counts exactly, so a post just made or closed shows at once.
-# The filters are public (no viewer's own data is in them) and so is "more than 1,000".
+# The key holds only what the count depends on: the viewer's place only when a distance is asked
+# (the centre of "within N miles", kept in this process's memory for the window and never shown).
 OVER_CAP_SECONDS = 10.0
 _OVER_CAP_KEPT = 1000
+_now = time.monotonic  # (tests move this clock, not the process's)
 
 
 class _OverCap:
@@ -116,19 +118,20 @@ class _OverCap:
 
     def recent(self, key: tuple) -> bool:
         until = self._until.get(key)
-        return until is not None and until > time.monotonic()
+        return until is not None and until > _now()
 
     def note(self, key: tuple) -> None:
         with self._lock:
             if len(self._until) >= _OVER_CAP_KEPT:
                 self._until.clear()
-            self._until[key] = time.monotonic() + OVER_CAP_SECONDS
+            self._until[key] = _now() + OVER_CAP_SECONDS
 
 
 def _page_count(f: BrowseFilters, conds: list) -> tuple[int, bool]:
     """The count a page shows: capped at COUNT_CAP, and past it not counted again for a while."""
-    over = current_app.extensions.setdefault("browse_over_cap", _OverCap())
-    key = (f.kind, f.category, f.min_urgency, f.origin, f.within_miles, local_today(), COUNT_CAP)
+    over = current_app.extensions.get("browse_over_cap") or current_app.extensions.setdefault("browse_over_cap", _OverCap())
+    near = (f.origin, f.within_miles) if f.origin and f.within_miles else None  # as _conditions uses them
+    key = (f.kind, f.category, f.min_urgency if f.kind == "need" else None, near, local_today(), COUNT_CAP)
     if over.recent(key):
         return COUNT_CAP, True
     total, capped = capped_count(conds, COUNT_CAP)

@@ -140,7 +140,7 @@ def test_past_the_cap_a_page_is_not_counted_again_for_a_while_and_under_it_alway
 
     monkeypatch.setattr(browse, "COUNT_CAP", 3)
     clock = [1000.0]
-    monkeypatch.setattr(browse.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(browse, "_now", lambda: clock[0])
     owner = make_user()
     posts = [make_post(owner, title=f"Need {i}") for i in range(5)]
 
