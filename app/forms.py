@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from babel import support
-from flask import current_app
+from flask import current_app, has_app_context
 from flask_babel import get_locale, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, Form, HiddenField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
@@ -42,7 +42,17 @@ class SafeTextMixin:
 
     Checked after the field's own validators rather than as one of them, so an Optional() that
     stops the chain (str.strip() removes \\x1c-\\x1f) cannot let such a value through.
+
+    Its Meta gives every form, the rows inside a FieldList too, WTForms' own messages in the
+    page's language (WTFORMS_MESSAGES; Flask-WTF's reached only the outer form, so a Spanish page
+    said "Not a valid date value." beside a time row).
     """
+
+    class Meta:
+        def get_translations(self, form):
+            if not has_app_context() or not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return WTFORMS_MESSAGES
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
@@ -82,12 +92,6 @@ WTFORMS_MESSAGES = _WTFormsMessages()
 
 class BaseForm(SafeTextMixin, FlaskForm):
     """Every form that is posted (it carries the CSRF token)."""
-
-    class Meta:
-        def get_translations(self, form):
-            if not current_app.config.get("WTF_I18N_ENABLED", True):
-                return super().get_translations(form)
-            return WTFORMS_MESSAGES
 
 
 class PlainForm(SafeTextMixin, Form):

@@ -222,13 +222,15 @@ def test_a_message_in_another_language_inside_a_page_keeps_each_its_own(app):
 
 def test_wtforms_own_messages_follow_each_members_language_request_after_request(app, make_user):
     """WTForms' messages come from its catalogs, kept per process and language (Flask-WTF reads
-    them from disk on every request): each request still gets its own member's language."""
+    them from disk on every request): each request still gets its own member's language, in the
+    post's form and in the forms of its time rows."""
     from tests.conftest import login
 
     day = (local_today() + timedelta(days=3)).isoformat()
     bogus = {"category": "food", "title": "Groceries", "details": "", "zip_code": "54016", "quantity": "1",
              "urgency": "9", "duration_min": "60", "windows-0-day": day, "windows-0-start": "10:00",
-             "windows-0-end": "12:00"}
+             "windows-0-end": "12:00", "windows-1-day": "2026-13-45", "windows-1-start": "10:00",
+             "windows-1-end": "12:00"}
     pages = {}
     for language in ("es", "en", "es"):
         member = make_user()
@@ -241,4 +243,7 @@ def test_wtforms_own_messages_follow_each_members_language_request_after_request
         pages.setdefault(language, []).append(html.get_data(as_text=True))
     for page in pages["es"]:
         assert "Opción inválida." in page and "Not a valid choice." not in page
+        # A time row is a form of its own inside the post's (a FieldList): its messages too.
+        assert "No es una fecha válida." in page and "Not a valid date value." not in page
     assert "Not a valid choice." in pages["en"][0] and "Opción inválida." not in pages["en"][0]
+    assert "Not a valid date value." in pages["en"][0]
