@@ -3,7 +3,7 @@
 Every value can be changed through the environment, so one file serves `make serve` on a laptop and
 a deployment behind a reverse proxy.
 
-- Workers: `WEB_CONCURRENCY`, else one per core when rate limits live in Redis
+- Workers: `WEB_CONCURRENCY`, else one per core (at least two) when rate limits live in Redis
   (`RATELIMIT_STORAGE_URI=redis://...`), else 1: in-memory rate limits are per process, so several
   processes without Redis would each allow the full limit. Not one per core plus one: the load
   test on two cores served 350-357 req/s with two processes and 307-310 with three (each request
@@ -18,7 +18,8 @@ import os
 
 bind = os.environ.get("BIND") or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 _redis = os.environ.get("RATELIMIT_STORAGE_URI", "").startswith(("redis://", "rediss://", "redis+"))
-workers = int(os.environ.get("WEB_CONCURRENCY") or (multiprocessing.cpu_count() if _redis else 1))
+# (At least two with Redis, so that one is always serving while the other is recycled.)
+workers = int(os.environ.get("WEB_CONCURRENCY") or (max(2, multiprocessing.cpu_count()) if _redis else 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
